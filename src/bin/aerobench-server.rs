@@ -1,0 +1,150 @@
+//! `aerobench-server`: the embedded in-memory Aerospike-protocol server as a program.
+//!
+//! Prints one machine-readable ready line (see [`aerobench::server::READY_PREFIX`]) and one
+//! human line, then serves until Ctrl-C / SIGTERM, or, with `--control-stdin`, until its
+//! standard input closes. That last mode is how a parent benchmark process owns it: when
+//! the parent exits for any reason the pipe closes and the server follows. Control lines
+//! on that pipe: `stop-node N`.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aerobench::server::{Config, MAX_NODES, Server};
+use clap::Parser;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[derive(Parser, Debug)]
+#[command(version, about = "In-memory server speaking the Aerospike wire protocol (1 to 8 nodes in one process)")]
+struct Args {
+    /// Nodes to serve, each on its own port.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_NODES as i64))]
+    nodes: u8,
+    /// First node's port; the others follow. 0 picks free ports.
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Host announced to clients instead of the bind address.
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Per-node host:port list announced through services-alternate (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    alternate: Vec<String>,
+    /// Namespace to serve (repeat for more).
+    #[arg(long = "namespace", default_value = "test")]
+    namespaces: Vec<String>,
+    /// Cluster name answered to `cluster-name`.
+    #[arg(long, default_value = "aerobench")]
+    cluster_name: String,
+    /// Replicas announced per partition (capped at the node count).
+    #[arg(long, default_value_t = 2)]
+    replication: usize,
+    /// Service delay added before each reply, in microseconds.
+    #[arg(long, default_value_t = 0)]
+    delay_us: u64,
+    /// Maximum client connections per node; 0 means unlimited.
+    #[arg(long, default_value_t = 0)]
+    max_conns: usize,
+    /// Tokio worker threads; 0 means one per core.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print request statistics on exit.
+    #[arg(long)]
+    stats: bool,
+    /// Exit when standard input closes, and accept control lines on it.
+    #[arg(long)]
+    control_stdin: bool,
+}
+
+impl Args {
+    fn config(&self) -> Config {
+        Config {
+            nodes: usize::from(self.nodes),
+            port: self.port,
+            bind: self.bind,
+            advertise: self.advertise.clone(),
+            alternate: self.alternate.clone(),
+            namespaces: self.namespaces.clone(),
+            cluster_name: self.cluster_name.clone(),
+            replication: self.replication,
+            service_delay: Duration::from_micros(self.delay_us),
+            max_conns: self.max_conns,
+            ..Config::default()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if args.threads > 0 {
+        runtime.worker_threads(args.threads);
+    }
+    let runtime = match runtime.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aerobench-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let server = match Server::start(&args.config()) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("aerobench-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", server.ready_line());
+    println!(
+        "aerobench-server: serving {} node(s) at {} (namespaces {}, delay {} us, max conns {}); {}",
+        args.nodes,
+        server.hosts().join(" "),
+        args.namespaces.join(","),
+        args.delay_us,
+        if args.max_conns == 0 { "unlimited".to_string() } else { args.max_conns.to_string() },
+        if args.control_stdin { "exits when stdin closes" } else { "Ctrl-C to stop" },
+    );
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        _ = control(&server), if args.control_stdin => {}
+    }
+    if args.stats {
+        // The parent may be gone already; a closed stdout is not worth a panic.
+        let _ = writeln!(std::io::stdout(), "{}", server.stats());
+    }
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Reads control lines from stdin until it closes.
+async fn control(server: &Server) {
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["stop-node", n] => match n.parse::<usize>() {
+                Ok(n) if server.stop_node(n) => println!("aerobench-server: node {n} stopped"),
+                _ => eprintln!("aerobench-server: cannot stop node {n}: not a running node, or the last one"),
+            },
+            [] => {}
+            _ => eprintln!("aerobench-server: unknown control line {line:?} (known: stop-node N)"),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! What a number was measured against. Every report line and JSON result carries a
+//! [`Fingerprint`], so two numbers from different targets, clients or commits are never
+//! compared by accident.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The `aerospike-core` version resolved in Cargo.lock at build time.
+pub const CLIENT_VERSION: &str = env!("AEROBENCH_CLIENT_VERSION");
+/// The commit of this suite the binary was built from (`git describe --dirty`).
+pub const COMMIT: &str = env!("AEROBENCH_COMMIT");
+
+/// The conditions a measurement was taken under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// `embedded`, `container` or `remote`.
+    pub target: String,
+    pub nodes: usize,
+    pub hosts: Vec<String>,
+    /// The server's own description (edition and build).
+    pub server: String,
+    pub client: String,
+    pub commit: String,
+    pub machine: String,
+}
+
+impl Fingerprint {
+    /// The fields that must match for two results to be comparable (hosts and commit may
+    /// differ: ports change between runs, and comparing commits is the point).
+    pub fn comparable_with(&self, other: &Fingerprint) -> bool {
+        self.target == other.target
+            && self.nodes == other.nodes
+            && self.server == other.server
+            && self.machine == other.machine
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "target={} nodes={} [{}] server={} client=aerospike-core {} commit={} machine={}",
+            self.target,
+            self.nodes,
+            self.hosts.join(","),
+            self.server,
+            self.client,
+            self.commit,
+            self.machine
+        )
+    }
+}
+
+/// Host name, core count and CPU model, read from `/proc` and `/etc`.
+pub fn machine() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown-host".into());
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
+        .map(|m| m.trim().to_string())
+        .unwrap_or_else(|| std::env::consts::ARCH.into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{host}/{cores}c/{}", model.replace(' ', "_"))
+}

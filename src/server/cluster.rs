@@ -1,0 +1,213 @@
+//! The cluster as clients see it: node names and addresses, which node owns which of the
+//! 4096 partitions, and the generations that tell clients when to re-read either.
+//!
+//! Ownership follows the client's own digest → partition mapping: replica `r` of partition
+//! `p` is live node `(p + r) % live_count`. Every node announces the same function through
+//! `replicas`, so the masters cover each partition exactly once. Stopping a node bumps the
+//! generations and hands its partitions to the survivors, as a real cluster rebalances.
+
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use base64::Engine;
+
+/// Partitions per namespace; fixed by the protocol.
+pub const PARTITIONS: usize = 4096;
+
+/// One node's identity.
+#[derive(Debug, Clone)]
+pub struct NodeIdentity {
+    /// The name clients use as the node's identity (`node` info).
+    pub name: String,
+    /// `host:port` clients reach it at (`service-clear-std`, peers lists).
+    pub address: String,
+    /// `host:port` announced through the `-alt` names (services-alternate).
+    pub alternate: String,
+}
+
+/// Shared, mostly immutable cluster description plus the live set.
+pub struct Cluster {
+    pub nodes: Vec<NodeIdentity>,
+    pub namespaces: Vec<String>,
+    pub cluster_name: String,
+    pub build: String,
+    replication: usize,
+    live: RwLock<Vec<bool>>,
+    generation: AtomicU64,
+}
+
+impl Cluster {
+    pub fn new(
+        nodes: Vec<NodeIdentity>,
+        namespaces: Vec<String>,
+        cluster_name: String,
+        build: String,
+        replication: usize,
+    ) -> Self {
+        let count = nodes.len();
+        Cluster {
+            nodes,
+            namespaces,
+            cluster_name,
+            build,
+            replication: replication.clamp(1, count.max(1)),
+            live: RwLock::new(vec![true; count]),
+            generation: AtomicU64::new(1),
+        }
+    }
+
+    /// The peers and partition generation; one counter, bumped on every topology change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn live_nodes(&self) -> Vec<usize> {
+        let live = self.live.read().unwrap_or_else(|p| p.into_inner());
+        (0..live.len()).filter(|&i| live[i]).collect()
+    }
+
+    pub fn is_live(&self, node: usize) -> bool {
+        self.live_nodes().contains(&node)
+    }
+
+    /// Marks `node` dead; its partitions move to the survivors. Returns false if it was
+    /// already stopped or is the last live node.
+    pub fn stop(&self, node: usize) -> bool {
+        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
+        let live_count = live.iter().filter(|&&l| l).count();
+        if node >= live.len() || !live[node] || live_count == 1 {
+            return false;
+        }
+        live[node] = false;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// The node that is master of `partition` now.
+    pub fn master_of(&self, partition: usize) -> usize {
+        let live = self.live_nodes();
+        live[partition % live.len()]
+    }
+
+    /// `peers-clear-std` / `-alt`: every other live node.
+    pub fn peers(&self, node: usize, alternate: bool) -> String {
+        let peers: Vec<String> = self
+            .live_nodes()
+            .into_iter()
+            .filter(|&i| i != node)
+            .map(|i| {
+                let n = &self.nodes[i];
+                let addr = if alternate { &n.alternate } else { &n.address };
+                format!("[{},,[{addr}]]", n.name)
+            })
+            .collect();
+        format!("{},3000,[{}]", self.generation(), peers.join(","))
+    }
+
+    /// `replicas`: per namespace, regime 0 (AP), the replica count and one base64 bitmap
+    /// per replica column, joined by `;` with no trailing separator.
+    pub fn replicas(&self, node: usize) -> String {
+        let live = self.live_nodes();
+        let replication = self.replication.min(live.len());
+        let Some(position) = live.iter().position(|&i| i == node) else {
+            return String::new();
+        };
+        let bitmaps: Vec<String> = (0..replication)
+            .map(|r| ownership_bitmap(position, r, live.len()))
+            .collect();
+        self.namespaces
+            .iter()
+            .map(|ns| format!("{ns}:0,{replication},{}", bitmaps.join(",")))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
+/// The base64 bitmap of partitions whose replica `column` is the live node at `position`,
+/// MSB-first within each byte.
+fn ownership_bitmap(position: usize, column: usize, live_count: usize) -> String {
+    let mut bits = [0u8; PARTITIONS / 8];
+    for p in (0..PARTITIONS).filter(|p| (p + column) % live_count == position) {
+        bits[p >> 3] |= 0x80 >> (p & 7);
+    }
+    base64::engine::general_purpose::STANDARD.encode(bits)
+}
+
+/// The partition of a digest, as the client computes it.
+pub fn partition_of(digest: &[u8; 20]) -> usize {
+    usize::from(u16::from_le_bytes([digest[0], digest[1]])) & (PARTITIONS - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(n: usize) -> Cluster {
+        let nodes = (0..n)
+            .map(|i| NodeIdentity {
+                name: format!("N{i}"),
+                address: format!("127.0.0.1:{}", 3000 + i),
+                alternate: format!("127.0.0.1:{}", 4000 + i),
+            })
+            .collect();
+        Cluster::new(nodes, vec!["test".into()], "bench".into(), "7.2.0.0".into(), 2)
+    }
+
+    fn decode(b64: &str) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+    }
+
+    fn masters(c: &Cluster, node: usize) -> Vec<u8> {
+        let value = c.replicas(node);
+        let bitmap = value.split(',').nth(2).unwrap();
+        assert_eq!(bitmap.len(), 684);
+        decode(bitmap)
+    }
+
+    #[test]
+    fn single_node_owns_everything() {
+        let c = cluster(1);
+        assert!(c.replicas(0).starts_with("test:0,1,"));
+        assert!(c.replicas(0).ends_with("//8="));
+        assert_eq!(c.peers(0, false), "1,3000,[]");
+    }
+
+    #[test]
+    fn masters_cover_every_partition_once() {
+        let c = cluster(3);
+        let maps: Vec<_> = (0..3).map(|i| masters(&c, i)).collect();
+        for byte in 0..PARTITIONS / 8 {
+            assert_eq!(maps[0][byte] ^ maps[1][byte] ^ maps[2][byte], 0xFF);
+            assert_eq!(maps[0][byte] & maps[1][byte], 0);
+        }
+        assert_eq!(
+            c.peers(0, false),
+            "1,3000,[[N1,,[127.0.0.1:3001]],[N2,,[127.0.0.1:3002]]]"
+        );
+        assert!(c.peers(0, true).contains("127.0.0.1:4001"));
+    }
+
+    #[test]
+    fn stopping_a_node_moves_its_partitions() {
+        let c = cluster(3);
+        assert!(c.stop(1));
+        assert!(!c.stop(1));
+        assert_eq!(c.generation(), 2);
+        assert_eq!(c.replicas(1), "");
+        let maps: Vec<_> = [0, 2].iter().map(|&i| masters(&c, i)).collect();
+        assert!(maps[0].iter().zip(&maps[1]).all(|(a, b)| a ^ b == 0xFF));
+        assert!(!c.peers(0, false).contains("N1"));
+    }
+
+    #[test]
+    fn partition_matches_client_vectors() {
+        let digest: [u8; 20] = [
+            0x82, 0xd7, 0x21, 0x3b, 0x46, 0x98, 0x12, 0x94, 0x7c, 0x10, 0x9a, 0x6d, 0x34, 0x1e,
+            0x3b, 0x5b, 0x1d, 0xed, 0xec, 0x1f,
+        ];
+        assert_eq!(partition_of(&digest), 1922);
+        let c = cluster(3);
+        assert_eq!(c.master_of(1922), 1922 % 3);
+        assert_eq!(masters(&c, 2)[1922 >> 3] & (0x80 >> (1922 & 7)), 0x80 >> (1922 & 7));
+    }
+}

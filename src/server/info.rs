@@ -1,0 +1,80 @@
+//! The text info protocol: one `name\tvalue\n` line per requested name, echoed in request
+//! order (the C client reads values by position), `ERROR:4:unrecognized command` for names
+//! the server does not know.
+
+use super::cluster::Cluster;
+
+/// Features announced by `features`; the batch and peers protocols are the ones clients test.
+const FEATURES: &str = "batch-index;blob-bits;float;peers;pipelining;replicas;truncate-namespace";
+
+/// Answers an info request body addressed to `node`.
+pub fn answer(request: &[u8], node: usize, cluster: &Cluster) -> Vec<u8> {
+    let text = String::from_utf8_lossy(request);
+    let mut out = String::new();
+    for line in text.split('\n').filter(|l| !l.is_empty()) {
+        let value = value_of(line, node, cluster)
+            .unwrap_or_else(|| "ERROR:4:unrecognized command".to_string());
+        out.push_str(line);
+        out.push('\t');
+        out.push_str(&value);
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn value_of(line: &str, node: usize, cluster: &Cluster) -> Option<String> {
+    let name = line.split(':').next().unwrap_or(line);
+    let me = &cluster.nodes[node];
+    Some(match name {
+        "node" => me.name.clone(),
+        "cluster-name" => cluster.cluster_name.clone(),
+        "build" => cluster.build.clone(),
+        "edition" => "aerobench-server".to_string(),
+        "version" => format!("aerobench-server {}", env!("CARGO_PKG_VERSION")),
+        "partition-generation" | "peers-generation" | "rebalance-generation" => {
+            cluster.generation().to_string()
+        }
+        "peers-clear-std" => cluster.peers(node, false),
+        "peers-clear-alt" => cluster.peers(node, true),
+        "service-clear-std" => me.address.clone(),
+        "service-clear-alt" => me.alternate.clone(),
+        "replicas" => cluster.replicas(node),
+        "namespaces" => cluster.namespaces.join(";"),
+        "features" => FEATURES.to_string(),
+        "user-agent-set" => "ok".to_string(),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::cluster::NodeIdentity;
+
+    fn one_node() -> Cluster {
+        let node = NodeIdentity {
+            name: "A1".into(),
+            address: "127.0.0.1:3000".into(),
+            alternate: "10.0.0.1:3000".into(),
+        };
+        Cluster::new(vec![node], vec!["test".into()], "bench".into(), "7.2.0.0".into(), 1)
+    }
+
+    #[test]
+    fn echoes_names_in_request_order() {
+        let reply = answer(b"node\ncluster-name\nbuild\npartition-generation\n", 0, &one_node());
+        assert_eq!(
+            String::from_utf8(reply).unwrap(),
+            "node\tA1\ncluster-name\tbench\nbuild\t7.2.0.0\npartition-generation\t1\n"
+        );
+    }
+
+    #[test]
+    fn unknown_names_and_parameters() {
+        let reply = answer(b"foo\nuser-agent-set:value=MSx\npeers-clear-alt\n", 0, &one_node());
+        assert_eq!(
+            String::from_utf8(reply).unwrap(),
+            "foo\tERROR:4:unrecognized command\nuser-agent-set:value=MSx\tok\npeers-clear-alt\t1,3000,[]\n"
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! Shared set-up for the integration tests: an embedded cluster of N nodes and a client.
+
+#![allow(dead_code)]
+
+use aerobench::target::{Kind, Settings, Target};
+use aerospike_core::{Client, Key};
+
+/// Starts an embedded server with `nodes` nodes (plus `server_args`) and connects a client.
+pub async fn cluster_with(nodes: usize, server_args: &[&str]) -> (Target, Client) {
+    let settings = Settings {
+        kind: Kind::Embedded,
+        nodes,
+        hosts: Vec::new(),
+        credentials: None,
+        services_alternate: false,
+        cluster_name: None,
+        server_args: server_args.iter().map(|s| s.to_string()).collect(),
+    };
+    let target = Target::start(settings).expect("embedded server starts");
+    let client = target.connect(&target.client_policy()).await.expect("client connects");
+    (target, client)
+}
+
+pub async fn cluster(nodes: usize) -> (Target, Client) {
+    cluster_with(nodes, &[]).await
+}
+
+pub fn key(id: i64) -> Key {
+    Key::new("test", "set", id.into()).unwrap()
+}
