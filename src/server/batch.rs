@@ -134,7 +134,7 @@ pub fn last_message(out: &mut Vec<u8>, code: u8) {
 mod tests {
     use super::*;
 
-    fn full_row(out: &mut Vec<u8>, index: u32, digest: u8, info2: u8, ops: &[(u8, &[u8])]) {
+    fn full_row(out: &mut Vec<u8>, index: u32, digest: u8, info2: u8, ops: &[(&[u8], &[u8])]) {
         out.extend_from_slice(&index.to_be_bytes());
         out.extend_from_slice(&[digest; 20]);
         out.extend_from_slice(&[ROW_INFO | ROW_GEN | ROW_TTL, 0, info2, 0]);
@@ -160,7 +160,7 @@ mod tests {
     fn repeat_rows_reuse_the_previous_row() {
         let data = batch(
             |d| {
-                full_row(d, 0, 1, INFO2_WRITE | INFO2_RESPOND_ALL_OPS, &[(b"v", &[0; 8])]);
+                full_row(d, 0, 1, INFO2_WRITE | INFO2_RESPOND_ALL_OPS, &[(&b"v"[..], &[0u8; 8][..])]);
                 d.extend_from_slice(&7u32.to_be_bytes());
                 d.extend_from_slice(&[2; 20]);
                 d.push(ROW_REPEAT);
