@@ -35,7 +35,9 @@ impl Profiler for Flamegraph {
     }
 
     fn stop_profiling(&mut self, benchmark_id: &str, dir: &Path) {
-        let Some(guard) = self.active.take() else { return };
+        let Some(guard) = self.active.take() else {
+            return;
+        };
         if let Err(e) = write_flamegraph(&guard, benchmark_id, dir) {
             eprintln!("aerobench: no flamegraph for {benchmark_id}: {e}");
         }

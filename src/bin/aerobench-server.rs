@@ -16,7 +16,10 @@ use clap::Parser;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[derive(Parser, Debug)]
-#[command(version, about = "In-memory server speaking the Aerospike wire protocol (1 to 8 nodes in one process)")]
+#[command(
+    version,
+    about = "In-memory server speaking the Aerospike wire protocol (1 to 8 nodes in one process)"
+)]
 struct Args {
     /// Nodes to serve, each on its own port.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_NODES as i64))]
@@ -108,8 +111,16 @@ async fn run(args: Args) -> ExitCode {
         server.hosts().join(" "),
         args.namespaces.join(","),
         args.delay_us,
-        if args.max_conns == 0 { "unlimited".to_string() } else { args.max_conns.to_string() },
-        if args.control_stdin { "exits when stdin closes" } else { "Ctrl-C to stop" },
+        if args.max_conns == 0 {
+            "unlimited".to_string()
+        } else {
+            args.max_conns.to_string()
+        },
+        if args.control_stdin {
+            "exits when stdin closes"
+        } else {
+            "Ctrl-C to stop"
+        },
     );
     tokio::select! {
         _ = shutdown_signal() => {}
@@ -141,7 +152,9 @@ async fn control(server: &Server) {
         match words.as_slice() {
             ["stop-node", n] => match n.parse::<usize>() {
                 Ok(n) if server.stop_node(n) => println!("aerobench-server: node {n} stopped"),
-                _ => eprintln!("aerobench-server: cannot stop node {n}: not a running node, or the last one"),
+                _ => eprintln!(
+                    "aerobench-server: cannot stop node {n}: not a running node, or the last one"
+                ),
             },
             [] => {}
             _ => eprintln!("aerobench-server: unknown control line {line:?} (known: stop-node N)"),

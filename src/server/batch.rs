@@ -33,7 +33,9 @@ pub fn parse_rows(data: &[u8]) -> Result<Vec<Row<'_>>, DecodeError> {
     let mut r = Reader::new(data);
     let count = r.u32()?;
     if count > MAX_ROWS {
-        return Err(DecodeError(format!("batch of {count} rows exceeds {MAX_ROWS}")));
+        return Err(DecodeError(format!(
+            "batch of {count} rows exceeds {MAX_ROWS}"
+        )));
     }
     let _flags = r.u8()?;
     let mut rows: Vec<Row<'_>> = Vec::with_capacity(count as usize);
@@ -71,7 +73,11 @@ fn parse_full_row<'a>(
     if flags & ROW_INFO4 != 0 {
         r.u8()?;
     }
-    let generation = if flags & ROW_GEN != 0 { r.u16()?.into() } else { 0 };
+    let generation = if flags & ROW_GEN != 0 {
+        r.u16()?.into()
+    } else {
+        0
+    };
     let record_ttl = if flags & ROW_TTL != 0 { r.u32()? } else { 0 };
     let n_fields = r.u16()?;
     let n_ops = r.u16()?;
@@ -100,7 +106,12 @@ fn parse_full_row<'a>(
 
 /// Runs every row and appends the whole reply stream (row frames, then a separate frame
 /// holding the LAST message) to `out`. `on_row` sees each row before it runs.
-pub fn respond(rows: &[Row<'_>], store: &Store, out: &mut Vec<u8>, mut on_row: impl FnMut(&Command<'_>)) {
+pub fn respond(
+    rows: &[Row<'_>],
+    store: &Store,
+    out: &mut Vec<u8>,
+    mut on_row: impl FnMut(&Command<'_>),
+) {
     let mut frame = begin_frame(out);
     for row in rows {
         on_row(&row.command);
@@ -160,7 +171,13 @@ mod tests {
     fn repeat_rows_reuse_the_previous_row() {
         let data = batch(
             |d| {
-                full_row(d, 0, 1, INFO2_WRITE | INFO2_RESPOND_ALL_OPS, &[(&b"v"[..], &[0u8; 8][..])]);
+                full_row(
+                    d,
+                    0,
+                    1,
+                    INFO2_WRITE | INFO2_RESPOND_ALL_OPS,
+                    &[(&b"v"[..], &[0u8; 8][..])],
+                );
                 d.extend_from_slice(&7u32.to_be_bytes());
                 d.extend_from_slice(&[2; 20]);
                 d.push(ROW_REPEAT);

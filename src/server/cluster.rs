@@ -150,11 +150,19 @@ mod tests {
                 alternate: format!("127.0.0.1:{}", 4000 + i),
             })
             .collect();
-        Cluster::new(nodes, vec!["test".into()], "bench".into(), "7.2.0.0".into(), 2)
+        Cluster::new(
+            nodes,
+            vec!["test".into()],
+            "bench".into(),
+            "7.2.0.0".into(),
+            2,
+        )
     }
 
     fn decode(b64: &str) -> Vec<u8> {
-        base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap()
     }
 
     fn masters(c: &Cluster, node: usize) -> Vec<u8> {
@@ -208,6 +216,9 @@ mod tests {
         assert_eq!(partition_of(&digest), 1922);
         let c = cluster(3);
         assert_eq!(c.master_of(1922), 1922 % 3);
-        assert_eq!(masters(&c, 2)[1922 >> 3] & (0x80 >> (1922 & 7)), 0x80 >> (1922 & 7));
+        assert_eq!(
+            masters(&c, 2)[1922 >> 3] & (0x80 >> (1922 & 7)),
+            0x80 >> (1922 & 7)
+        );
     }
 }

@@ -100,7 +100,10 @@ impl ProtoHeader {
             return err(format!("unsupported proto type {}", self.msg_type));
         }
         if self.size > max_size {
-            return err(format!("frame of {} bytes exceeds the {max_size}-byte limit", self.size));
+            return err(format!(
+                "frame of {} bytes exceeds the {max_size}-byte limit",
+                self.size
+            ));
         }
         Ok(())
     }
@@ -249,7 +252,9 @@ impl<'a> Op<'a> {
         let _flags = r.u8()?;
         let name_len = r.u8()? as usize;
         if name_len > size - 4 {
-            return err(format!("op name of {name_len} bytes overruns op of size {size}"));
+            return err(format!(
+                "op name of {name_len} bytes overruns op of size {size}"
+            ));
         }
         let name = r.bytes(name_len)?;
         let value = r.bytes(size - 4 - name_len)?;
@@ -304,7 +309,10 @@ impl<'a> Message<'a> {
             .map(|_| Op::decode(&mut r))
             .collect::<Result<Vec<_>, _>>()?;
         if r.remaining() != 0 {
-            return err(format!("{} trailing bytes after the last op", r.remaining()));
+            return err(format!(
+                "{} trailing bytes after the last op",
+                r.remaining()
+            ));
         }
         Ok(Message {
             header,
@@ -413,7 +421,10 @@ mod tests {
         body.push(0);
         assert!(Message::decode(&body).is_err(), "trailing byte");
         let body = hex(PUT);
-        assert!(Message::decode(&body[..body.len() - 1]).is_err(), "short op");
+        assert!(
+            Message::decode(&body[..body.len() - 1]).is_err(),
+            "short op"
+        );
         // An op whose name length overruns its own size.
         let bad_op = [0, 0, 0, 5, 2, 1, 0, 9, b'x'];
         assert!(Op::decode(&mut Reader::new(&bad_op)).is_err());
@@ -425,7 +436,15 @@ mod tests {
         let h = ProtoHeader::parse([2, 3, 0, 0, 0, 1, 0, 0]);
         assert!(h.validate(1 << 20).is_ok());
         assert!(h.validate(100).is_err());
-        assert!(ProtoHeader::parse([3, 3, 0, 0, 0, 0, 0, 1]).validate(100).is_err());
-        assert!(ProtoHeader::parse([2, 4, 0, 0, 0, 0, 0, 1]).validate(100).is_err());
+        assert!(
+            ProtoHeader::parse([3, 3, 0, 0, 0, 0, 0, 1])
+                .validate(100)
+                .is_err()
+        );
+        assert!(
+            ProtoHeader::parse([2, 4, 0, 0, 0, 0, 0, 1])
+                .validate(100)
+                .is_err()
+        );
     }
 }

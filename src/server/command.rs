@@ -370,7 +370,11 @@ mod tests {
     #[test]
     fn put_get_increment_delete() {
         let store = Store::new(&["test"]);
-        let put = cmd(0, INFO2_WRITE, vec![op(OP_WRITE, PARTICLE_INTEGER, b"a", &ONE)]);
+        let put = cmd(
+            0,
+            INFO2_WRITE,
+            vec![op(OP_WRITE, PARTICLE_INTEGER, b"a", &ONE)],
+        );
         assert_eq!(run(&store, &put).0.generation, 1);
         let add = cmd(
             INFO1_READ,
@@ -395,7 +399,11 @@ mod tests {
     #[test]
     fn policies_and_type_errors() {
         let store = Store::new(&["test"]);
-        let s = cmd(0, INFO2_WRITE, vec![op(OP_WRITE, PARTICLE_STRING, b"s", b"x")]);
+        let s = cmd(
+            0,
+            INFO2_WRITE,
+            vec![op(OP_WRITE, PARTICLE_STRING, b"s", b"x")],
+        );
         run(&store, &s);
         let mut create = s.clone();
         create.info2 |= INFO2_CREATE_ONLY;
@@ -404,9 +412,17 @@ mod tests {
         gen_check.info2 |= INFO2_GENERATION;
         gen_check.generation = 9;
         assert_eq!(run(&store, &gen_check).0.result_code, rc::GENERATION);
-        let incr = cmd(0, INFO2_WRITE, vec![op(OP_INCR, PARTICLE_INTEGER, b"s", &ONE)]);
+        let incr = cmd(
+            0,
+            INFO2_WRITE,
+            vec![op(OP_INCR, PARTICLE_INTEGER, b"s", &ONE)],
+        );
         assert_eq!(run(&store, &incr).0.result_code, rc::BIN_TYPE);
-        let prepend = cmd(0, INFO2_WRITE, vec![op(OP_PREPEND, PARTICLE_STRING, b"s", b"w")]);
+        let prepend = cmd(
+            0,
+            INFO2_WRITE,
+            vec![op(OP_PREPEND, PARTICLE_STRING, b"s", b"w")],
+        );
         run(&store, &prepend);
         let read = cmd(INFO1_READ, 0, vec![op(OP_READ, 0, b"s", &[])]);
         assert_eq!(run(&store, &read).1[0].value, b"wx");
@@ -414,14 +430,23 @@ mod tests {
             namespace: b"nope",
             ..read
         };
-        assert_eq!(run(&store, &unknown_ns).0.result_code, rc::NAMESPACE_NOT_FOUND);
+        assert_eq!(
+            run(&store, &unknown_ns).0.result_code,
+            rc::NAMESPACE_NOT_FOUND
+        );
     }
 
     #[test]
     fn classifies_commands() {
         assert_eq!(cmd(INFO1_READ | INFO1_GET_ALL, 0, vec![]).kind(), Kind::Get);
-        assert_eq!(cmd(INFO1_READ | INFO1_NOBINDATA, 0, vec![]).kind(), Kind::Exists);
-        assert_eq!(cmd(0, INFO2_WRITE | INFO2_DELETE, vec![]).kind(), Kind::Delete);
+        assert_eq!(
+            cmd(INFO1_READ | INFO1_NOBINDATA, 0, vec![]).kind(),
+            Kind::Exists
+        );
+        assert_eq!(
+            cmd(0, INFO2_WRITE | INFO2_DELETE, vec![]).kind(),
+            Kind::Delete
+        );
         let touch = vec![op(OP_TOUCH, 0, b"", &[])];
         assert_eq!(cmd(0, INFO2_WRITE, touch).kind(), Kind::Touch);
     }

@@ -3,16 +3,17 @@
 //! the server does not know.
 
 use super::cluster::Cluster;
+use super::stats::Stats;
 
 /// Features announced by `features`; the batch and peers protocols are the ones clients test.
 const FEATURES: &str = "batch-index;blob-bits;float;peers;pipelining;replicas;truncate-namespace";
 
 /// Answers an info request body addressed to `node`.
-pub fn answer(request: &[u8], node: usize, cluster: &Cluster) -> Vec<u8> {
+pub fn answer(request: &[u8], node: usize, cluster: &Cluster, stats: &Stats) -> Vec<u8> {
     let text = String::from_utf8_lossy(request);
     let mut out = String::new();
     for line in text.split('\n').filter(|l| !l.is_empty()) {
-        let value = value_of(line, node, cluster)
+        let value = value_of(line, node, cluster, stats)
             .unwrap_or_else(|| "ERROR:4:unrecognized command".to_string());
         out.push_str(line);
         out.push('\t');
@@ -22,7 +23,7 @@ pub fn answer(request: &[u8], node: usize, cluster: &Cluster) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn value_of(line: &str, node: usize, cluster: &Cluster) -> Option<String> {
+fn value_of(line: &str, node: usize, cluster: &Cluster, stats: &Stats) -> Option<String> {
     let name = line.split(':').next().unwrap_or(line);
     let me = &cluster.nodes[node];
     Some(match name {
@@ -42,6 +43,7 @@ fn value_of(line: &str, node: usize, cluster: &Cluster) -> Option<String> {
         "namespaces" => cluster.namespaces.join(";"),
         "features" => FEATURES.to_string(),
         "user-agent-set" => "ok".to_string(),
+        "statistics" => stats.info_value(node),
         _ => return None,
     })
 }
@@ -57,12 +59,23 @@ mod tests {
             address: "127.0.0.1:3000".into(),
             alternate: "10.0.0.1:3000".into(),
         };
-        Cluster::new(vec![node], vec!["test".into()], "bench".into(), "7.2.0.0".into(), 1)
+        Cluster::new(
+            vec![node],
+            vec!["test".into()],
+            "bench".into(),
+            "7.2.0.0".into(),
+            1,
+        )
     }
 
     #[test]
     fn echoes_names_in_request_order() {
-        let reply = answer(b"node\ncluster-name\nbuild\npartition-generation\n", 0, &one_node());
+        let reply = answer(
+            b"node\ncluster-name\nbuild\npartition-generation\n",
+            0,
+            &one_node(),
+            &Stats::default(),
+        );
         assert_eq!(
             String::from_utf8(reply).unwrap(),
             "node\tA1\ncluster-name\tbench\nbuild\t7.2.0.0\npartition-generation\t1\n"
@@ -71,7 +84,12 @@ mod tests {
 
     #[test]
     fn unknown_names_and_parameters() {
-        let reply = answer(b"foo\nuser-agent-set:value=MSx\npeers-clear-alt\n", 0, &one_node());
+        let reply = answer(
+            b"foo\nuser-agent-set:value=MSx\npeers-clear-alt\n",
+            0,
+            &one_node(),
+            &Stats::default(),
+        );
         assert_eq!(
             String::from_utf8(reply).unwrap(),
             "foo\tERROR:4:unrecognized command\nuser-agent-set:value=MSx\tok\npeers-clear-alt\t1,3000,[]\n"

@@ -82,12 +82,20 @@ impl Config {
     /// Checks the values a user can get wrong, with a message naming the fix.
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=MAX_NODES).contains(&self.nodes) {
-            return Err(format!("--nodes {} is out of range: use 1 to {MAX_NODES}", self.nodes));
+            return Err(format!(
+                "--nodes {} is out of range: use 1 to {MAX_NODES}",
+                self.nodes
+            ));
         }
         if self.port != 0 && usize::from(self.port) + self.nodes - 1 > usize::from(u16::MAX) {
-            return Err(format!("--port {} leaves no room for {} nodes: use a lower port or 0", self.port, self.nodes));
+            return Err(format!(
+                "--port {} leaves no room for {} nodes: use a lower port or 0",
+                self.port, self.nodes
+            ));
         }
-        if self.namespaces.is_empty() || self.namespaces.iter().any(|n| n.is_empty() || n.len() > 31) {
+        if self.namespaces.is_empty()
+            || self.namespaces.iter().any(|n| n.is_empty() || n.len() > 31)
+        {
             return Err("--namespace names must be 1 to 31 characters".into());
         }
         if !self.alternate.is_empty() && self.alternate.len() != self.nodes {
@@ -112,27 +120,12 @@ pub struct Shared {
     max_frame: u64,
 }
 
-/// A running server: its nodes' addresses and the handles to stop them.
-pub struct Server {
-    shared: Arc<Shared>,
-    stops: Vec<watch::Sender<bool>>,
-    addresses: Vec<SocketAddr>,
-}
-
-impl Server {
-    /// Binds every node's listener and starts serving on the current Tokio runtime.
-    pub fn start(config: &Config) -> Result<Server, String> {
-        config.validate()?;
-        let listeners =
-            net::bind_listeners(config.bind, config.port, config.nodes).map_err(|e| e.to_string())?;
-        let addresses: Vec<SocketAddr> = listeners
-            .iter()
-            .map(|l| l.local_addr())
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        let shared = Arc::new(Shared {
+impl Shared {
+    /// The state for nodes listening at `addresses`, before any connection is served.
+    pub fn new(config: &Config, addresses: &[SocketAddr]) -> Result<Shared, String> {
+        Ok(Shared {
             cluster: Cluster::new(
-                identities(config, &addresses),
+                identities(config, addresses),
                 config.namespaces.clone(),
                 config.cluster_name.clone(),
                 BUILD.into(),
@@ -147,10 +140,39 @@ impl Server {
             service_delay: config.service_delay,
             max_conns: config.max_conns,
             max_frame: config.max_frame,
-        });
+        })
+    }
+
+    /// Answers one request frame body of proto type `msg_type` addressed to `node`,
+    /// appending complete reply frames to `out`. Never panics, whatever the bytes.
+    pub fn answer(&self, node: usize, msg_type: u8, body: &[u8], out: &mut Vec<u8>) {
+        net::dispatch(node, msg_type, body, self, out);
+    }
+}
+
+/// A running server: its nodes' addresses and the handles to stop them.
+pub struct Server {
+    shared: Arc<Shared>,
+    stops: Vec<watch::Sender<bool>>,
+    addresses: Vec<SocketAddr>,
+}
+
+impl Server {
+    /// Binds every node's listener and starts serving on the current Tokio runtime.
+    pub fn start(config: &Config) -> Result<Server, String> {
+        config.validate()?;
+        let listeners = net::bind_listeners(config.bind, config.port, config.nodes)
+            .map_err(|e| e.to_string())?;
+        let addresses: Vec<SocketAddr> = listeners
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        let shared = Arc::new(Shared::new(config, &addresses)?);
         let mut stops = Vec::new();
         for (node, listener) in listeners.into_iter().enumerate() {
-            let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+            let listener =
+                tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
             let (stop, stopped) = watch::channel(false);
             tokio::spawn(net::serve_node(node, listener, shared.clone(), stopped));
             stops.push(stop);
@@ -164,7 +186,12 @@ impl Server {
 
     /// Addresses clients use, one per node, in node order.
     pub fn hosts(&self) -> Vec<String> {
-        self.shared.cluster.nodes.iter().map(|n| n.address.clone()).collect()
+        self.shared
+            .cluster
+            .nodes
+            .iter()
+            .map(|n| n.address.clone())
+            .collect()
     }
 
     pub fn local_addresses(&self) -> &[SocketAddr] {
@@ -208,11 +235,18 @@ fn identities(config: &Config, addresses: &[SocketAddr]) -> Vec<NodeIdentity> {
         .iter()
         .enumerate()
         .map(|(i, addr)| {
-            let host = config.advertise.clone().unwrap_or_else(|| addr.ip().to_string());
+            let host = config
+                .advertise
+                .clone()
+                .unwrap_or_else(|| addr.ip().to_string());
             let address = format!("{host}:{}", addr.port());
             NodeIdentity {
                 name: format!("BB9{:08X}{i:02X}", std::process::id()),
-                alternate: config.alternate.get(i).cloned().unwrap_or_else(|| address.clone()),
+                alternate: config
+                    .alternate
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| address.clone()),
                 address,
             }
         })

@@ -48,7 +48,9 @@ pub async fn serve_node(
         let max = shared.max_conns;
         if max > 0 && open.load(Ordering::Relaxed) >= max {
             bump(&shared.stats.refused, 1);
-            eprintln!("aerobench-server: node {node}: refusing {peer}: {max} connections open (--max-conns)");
+            eprintln!(
+                "aerobench-server: node {node}: refusing {peer}: {max} connections open (--max-conns)"
+            );
             continue;
         }
         bump(&shared.stats.connections, 1);
@@ -85,7 +87,9 @@ async fn serve_connection(
             read = reader.read_exact(&mut header) => if read.is_err() { return Ok(()) },
         }
         let proto = ProtoHeader::parse(header);
-        proto.validate(shared.max_frame).map_err(|e| e.to_string())?;
+        proto
+            .validate(shared.max_frame)
+            .map_err(|e| e.to_string())?;
         body.resize(proto.size as usize, 0);
         match tokio::time::timeout(BODY_TIMEOUT, reader.read_exact(&mut body)).await {
             Ok(Ok(_)) => {}
@@ -93,7 +97,7 @@ async fn serve_connection(
             Err(_) => return Err(format!("frame body not received within {BODY_TIMEOUT:?}")),
         }
         out.clear();
-        dispatch(node, proto.msg_type, &body, shared, &mut out);
+        shared.answer(node, proto.msg_type, &body, &mut out);
         if let Some(delayer) = &shared.delayer {
             delayer.wait(shared.service_delay).await;
         }
@@ -106,11 +110,11 @@ async fn serve_connection(
 }
 
 /// Answers one request body into `out` (complete frames).
-pub fn dispatch(node: usize, msg_type: u8, body: &[u8], shared: &Shared, out: &mut Vec<u8>) {
+pub(super) fn dispatch(node: usize, msg_type: u8, body: &[u8], shared: &Shared, out: &mut Vec<u8>) {
     if msg_type == TYPE_INFO {
         bump(&shared.stats.info, 1);
         let frame = begin_frame(out);
-        out.extend_from_slice(&info::answer(body, node, &shared.cluster));
+        out.extend_from_slice(&info::answer(body, node, &shared.cluster, &shared.stats));
         finish_frame(out, frame, TYPE_INFO);
         return;
     }
@@ -144,6 +148,7 @@ fn batch_reply(node: usize, msg: &Message<'_>, shared: &Shared, out: &mut Vec<u8
 /// Counts a command by kind, and notes when it reached a node that is not its master.
 fn note_command(node: usize, command: &Command<'_>, shared: &Shared) {
     shared.stats.count(command.kind());
+    bump(&shared.stats.by_node[node], 1);
     if shared.cluster.master_of(partition_of(&command.digest)) != node {
         bump(&shared.stats.misrouted, 1);
     }
@@ -165,7 +170,11 @@ fn error_header(out: &mut Vec<u8>, code: u8) {
 
 /// Binds `count` listeners on `ip`: `port` then the following ports, or free ports when
 /// `port` is 0.
-pub fn bind_listeners(ip: std::net::IpAddr, port: u16, count: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+pub fn bind_listeners(
+    ip: std::net::IpAddr,
+    port: u16,
+    count: usize,
+) -> std::io::Result<Vec<std::net::TcpListener>> {
     (0..count)
         .map(|i| {
             let port = if port == 0 { 0 } else { port + i as u16 };

@@ -27,6 +27,8 @@ pub struct Stats {
     pub malformed: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Record commands (single and batch rows) served per node.
+    pub by_node: [AtomicU64; super::MAX_NODES],
 }
 
 pub fn bump(counter: &AtomicU64, n: u64) {
@@ -47,28 +49,51 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// Every counter with its name, in a fixed order.
+    pub fn fields(&self) -> [(&'static str, u64); 15] {
+        let c = |v: &AtomicU64| v.load(Ordering::Relaxed);
+        [
+            ("get", c(&self.get)),
+            ("exists", c(&self.exists)),
+            ("put", c(&self.put)),
+            ("delete", c(&self.delete)),
+            ("touch", c(&self.touch)),
+            ("operate", c(&self.operate)),
+            ("batch", c(&self.batch)),
+            ("batch_rows", c(&self.batch_rows)),
+            ("info", c(&self.info)),
+            ("misrouted", c(&self.misrouted)),
+            ("connections", c(&self.connections)),
+            ("refused", c(&self.refused)),
+            ("malformed", c(&self.malformed)),
+            ("bytes_in", c(&self.bytes_in)),
+            ("bytes_out", c(&self.bytes_out)),
+        ]
+    }
+
+    /// The counters as node `node`'s info value, `name=value;…` like the real server's
+    /// `statistics`, ending with the commands this node served.
+    pub fn info_value(&self, node: usize) -> String {
+        let mut pairs: Vec<String> = self
+            .fields()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let served = self
+            .by_node
+            .get(node)
+            .map_or(0, |c| c.load(Ordering::Relaxed));
+        pairs.push(format!("node_commands={served}"));
+        pairs.join(";")
+    }
+}
+
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fields = [
-            ("get", &self.get),
-            ("exists", &self.exists),
-            ("put", &self.put),
-            ("delete", &self.delete),
-            ("touch", &self.touch),
-            ("operate", &self.operate),
-            ("batch", &self.batch),
-            ("batch_rows", &self.batch_rows),
-            ("info", &self.info),
-            ("misrouted", &self.misrouted),
-            ("connections", &self.connections),
-            ("refused", &self.refused),
-            ("malformed", &self.malformed),
-            ("bytes_in", &self.bytes_in),
-            ("bytes_out", &self.bytes_out),
-        ];
         f.write_str("aerobench-server stats:")?;
-        for (name, value) in fields {
-            write!(f, " {name}={}", value.load(Ordering::Relaxed))?;
+        for (name, value) in self.fields() {
+            write!(f, " {name}={value}")?;
         }
         Ok(())
     }

@@ -157,7 +157,11 @@ impl Shard<'_> {
     }
 
     fn evict_expired(&mut self, digest: &Digest) {
-        if self.guard.get(digest).is_some_and(|r| r.is_expired(self.now)) {
+        if self
+            .guard
+            .get(digest)
+            .is_some_and(|r| r.is_expired(self.now))
+        {
             self.guard.remove(digest);
         }
     }

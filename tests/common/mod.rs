@@ -17,7 +17,10 @@ pub async fn cluster_with(nodes: usize, server_args: &[&str]) -> (Target, Client
         server_args: server_args.iter().map(|s| s.to_string()).collect(),
     };
     let target = Target::start(settings).expect("embedded server starts");
-    let client = target.connect(&target.client_policy()).await.expect("client connects");
+    let client = target
+        .connect(&target.client_policy())
+        .await
+        .expect("client connects");
     (target, client)
 }
 

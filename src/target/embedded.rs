@@ -1,0 +1,164 @@
+//! The embedded default target: `aerobench-server` started as a child process.
+//!
+//! A child process, not a thread, so a pprof flamegraph of the benchmark process holds
+//! client frames only, and the server's CPU time can be read apart from the client's. The
+//! child's stdin is a pipe that only this process holds: however this process ends (return,
+//! panic, Ctrl-C, SIGKILL) the pipe closes and the server exits (`--control-stdin`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::server::READY_PREFIX;
+
+/// How long the server may take to print its ready line.
+const READY_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long it may take to exit once its stdin closes, before it is killed.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A running server child; dropping it stops the server.
+pub struct EmbeddedServer {
+    child: Mutex<Child>,
+    control: Mutex<Option<ChildStdin>>,
+    /// `host:port` per node, from the ready line.
+    pub hosts: Vec<String>,
+    /// The ready line itself (names, build, namespaces).
+    pub ready_line: String,
+}
+
+impl EmbeddedServer {
+    /// Starts `binary` with `nodes` nodes on free loopback ports plus `extra_args`, and waits
+    /// for its ready line.
+    pub fn start(binary: &Path, nodes: usize, extra_args: &[String]) -> Result<Self, String> {
+        let mut child = Command::new(binary)
+            .args([
+                "--nodes",
+                &nodes.to_string(),
+                "--port",
+                "0",
+                "--control-stdin",
+            ])
+            .args(extra_args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("server stdout not captured")?;
+        let control = child.stdin.take();
+        let ready_line = match wait_ready(stdout) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
+        let hosts = field(&ready_line, "nodes")
+            .map(|v| v.split(',').map(str::to_string).collect())
+            .ok_or_else(|| format!("server ready line has no nodes: {ready_line}"))?;
+        Ok(EmbeddedServer {
+            child: Mutex::new(child),
+            control: Mutex::new(control),
+            hosts,
+            ready_line,
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.lock().unwrap_or_else(|p| p.into_inner()).id()
+    }
+
+    /// Asks the server to stop node `node` (its port closes, survivors take over).
+    pub fn stop_node(&self, node: usize) -> Result<(), String> {
+        let mut control = self.control.lock().unwrap_or_else(|p| p.into_inner());
+        let pipe = control.as_mut().ok_or("server already stopped")?;
+        writeln!(pipe, "stop-node {node}").map_err(|e| format!("server control pipe: {e}"))
+    }
+
+    /// A value of the ready line, e.g. `build`.
+    pub fn ready_field(&self, key: &str) -> Option<&str> {
+        field(&self.ready_line, key)
+    }
+}
+
+impl Drop for EmbeddedServer {
+    fn drop(&mut self) {
+        drop(
+            self.control
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        let deadline = std::time::Instant::now() + EXIT_TIMEOUT;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Reads the child's stdout until the ready line (bounded by [`READY_TIMEOUT`]), then keeps
+/// forwarding its later lines (stats, node stops) to our stderr.
+fn wait_ready(stdout: std::process::ChildStdout) -> Result<String, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with(READY_PREFIX) {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(line);
+                }
+            } else if !line.starts_with("aerobench-server: serving") {
+                eprintln!("{line}");
+            }
+        }
+    });
+    rx.recv_timeout(READY_TIMEOUT).map_err(|e| match e {
+        mpsc::RecvTimeoutError::Timeout => {
+            format!("embedded server printed no ready line within {READY_TIMEOUT:?}")
+        }
+        mpsc::RecvTimeoutError::Disconnected => {
+            "embedded server exited before it was ready (see its message above)".to_string()
+        }
+    })
+}
+
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// Finds the `aerobench-server` binary: `AEROBENCH_SERVER_BIN`, else beside the running
+/// executable or one directory up (cargo puts tests and benches in `target/<profile>/deps`).
+pub fn locate_binary() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("AEROBENCH_SERVER_BIN") {
+        let path = PathBuf::from(path);
+        return match path.is_file() {
+            true => Ok(path),
+            false => Err(format!(
+                "AEROBENCH_SERVER_BIN={} is not a file",
+                path.display()
+            )),
+        };
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate this executable: {e}"))?;
+    exe.ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join("aerobench-server"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            "server binary missing: run `cargo build --release --bin aerobench-server` \
+             or set AEROBENCH_SERVER_BIN"
+                .to_string()
+        })
+}

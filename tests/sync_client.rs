@@ -1,0 +1,40 @@
+//! The blocking client (`aerospike-sync`) against the embedded server.
+
+use aerobench::target::{Kind, Settings, Target};
+use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
+use aerospike_core::{BatchOperation, BatchReadPolicy, Bins, Key, Value, as_bin};
+
+#[test]
+fn blocking_client_puts_gets_and_batches() {
+    let settings = Settings {
+        kind: Kind::Embedded,
+        nodes: 3,
+        ..Settings::parse(|_| None).unwrap()
+    };
+    let target = Target::start(settings).unwrap();
+    let client = target.connect_blocking(&target.client_policy()).unwrap();
+    assert_eq!(client.nodes().len(), 3);
+    let keys: Vec<Key> = (0..16)
+        .map(|i| Key::new("test", "sync", Value::from(i)).unwrap())
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        client
+            .put(&WritePolicy::default(), k, &[as_bin!("v", i as i64)])
+            .unwrap();
+    }
+    assert_eq!(
+        client
+            .get(&ReadPolicy::default(), &keys[3], Bins::All)
+            .unwrap()
+            .bins["v"],
+        Value::Int(3)
+    );
+    let mut reads: Vec<_> = keys
+        .iter()
+        .map(|k| BatchOperation::read(&BatchReadPolicy::default(), k.clone(), Bins::All))
+        .collect();
+    client.batch(&BatchPolicy::default(), &mut reads).unwrap();
+    for (i, row) in reads.iter().enumerate() {
+        assert_eq!(row.record().unwrap().bins["v"], Value::Int(i as i64));
+    }
+}
