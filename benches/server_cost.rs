@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use aerobench::harness::{self, Bench};
+use aerobench::profile::write_atomically;
 use aerospike_core::policy::{ReadPolicy, WritePolicy};
 use aerospike_core::{Bins, Client, Key, as_bin};
 use serde::Serialize;
@@ -282,12 +283,11 @@ fn write_report(table: &str, rows: &[Row], bench: &Bench) {
         ),
     ];
     for (name, text) in files {
-        let partial = dir.join(format!("{name}.partial"));
         let written = std::fs::create_dir_all(&dir)
-            .and_then(|_| std::fs::write(&partial, text))
-            .and_then(|_| std::fs::rename(&partial, dir.join(name)));
+            .map_err(|e| e.to_string())
+            .and_then(|_| write_atomically(&dir.join(name), text.as_bytes()));
         if let Err(e) = written {
-            eprintln!("server_cost: cannot write reports/{name}: {e}");
+            eprintln!("server_cost: {e}");
         }
     }
 }

@@ -1,1 +1,130 @@
-fn main() {}
+//! `timer`: what bounding an I/O by a deadline costs in Tokio's timer wheel.
+//!
+//! Per call, on the current-thread and on the multi-thread runtime, from inside a task:
+//! - `bare`: awaiting a ready future, the baseline.
+//! - `timeout_ready`: `tokio::time::timeout` around a ready future. Tokio polls the inner
+//!   future first and registers a `Sleep` lazily, so this builds a timer and reads the clock
+//!   but never touches the wheel.
+//! - `sleep_reset`: what aerospike-core 3.0.0 does around every socket read and write
+//!   (`io_with_timeout!` in `net/connection.rs`): one boxed `Sleep` per connection, `reset` to
+//!   now + timeout, raced `biased` against the I/O (here a ready future). A reset to a later
+//!   deadline only moves the entry's expiry (an atomic), so after the first call the wheel's
+//!   lock is not taken.
+//! - `yield` and `timeout_pending`: a future that is pending once, bare and under `timeout`;
+//!   the gap is a real registration: wheel insert on the first poll, removal on drop.
+//!
+//! Under contention (`contended/<op>/<tasks>`, multi-thread runtime): 1 to 512 tasks, released
+//! together, each doing one `yield` or `timeout_pending` per iteration; one iteration is one
+//! call per task, so the throughput column counts registrations per second across all tasks.
+//!
+//! Held constant: a 30 s timeout (the client's default socket timeout), no I/O. Read each
+//! op against its baseline (`timeout_ready` and `sleep_reset` against `bare`,
+//! `timeout_pending` against `yield`); the difference is the timer.
+
+use std::future::{Future, ready};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aerobench::harness;
+use aerobench::layers::{self, CPU};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
+use tokio::runtime::Runtime;
+use tokio::task::yield_now;
+use tokio::time::timeout;
+
+/// The deadline every timer is set to: the client's default socket timeout.
+const TIMEOUT: Duration = Duration::from_secs(30);
+const TASKS: [usize; 5] = [1, 2, 8, 64, 512];
+
+/// Time for `iters` awaited calls of `op` in one task on `rt`.
+fn timed<F, Fut>(rt: &Runtime, iters: u64, mut op: F) -> Duration
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future + Send,
+{
+    layers::in_task(rt, async move {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(op().await);
+        }
+        start.elapsed()
+    })
+}
+
+/// aerospike-core 3.0.0's per-I/O timeout: the connection's `Sleep` is created once (for an
+/// hour, as the client does) and reset before every I/O.
+async fn sleep_reset(iters: u64) -> Duration {
+    let mut sleep = Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
+    let start = Instant::now();
+    for _ in 0..iters {
+        sleep.as_mut().reset(tokio::time::Instant::now() + TIMEOUT);
+        tokio::select! {
+            biased;
+            io = black_box(ready(())) => black_box(io),
+            _ = sleep.as_mut() => {}
+        }
+    }
+    start.elapsed()
+}
+
+fn per_call(group: &mut BenchmarkGroup<'_, WallTime>, flavor: &str, rt: &Runtime) {
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(format!("{flavor}/bare"), |b| {
+        b.iter_custom(|iters| timed(rt, iters, || black_box(ready(()))))
+    });
+    group.bench_function(format!("{flavor}/timeout_ready"), |b| {
+        b.iter_custom(|iters| timed(rt, iters, || timeout(TIMEOUT, black_box(ready(())))))
+    });
+    group.bench_function(format!("{flavor}/sleep_reset"), |b| {
+        b.iter_custom(|iters| layers::in_task(rt, sleep_reset(iters)))
+    });
+    group.bench_function(format!("{flavor}/yield"), |b| {
+        b.iter_custom(|iters| timed(rt, iters, yield_now))
+    });
+    group.bench_function(format!("{flavor}/timeout_pending"), |b| {
+        b.iter_custom(|iters| timed(rt, iters, || timeout(TIMEOUT, yield_now())))
+    });
+}
+
+/// `tasks` tasks each awaiting `op()` once per iteration.
+fn contended<F, Fut>(group: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, name: &str, op: F)
+where
+    F: Fn() -> Fut + Copy + Send + 'static,
+    Fut: Future + Send,
+{
+    for tasks in TASKS {
+        group.throughput(Throughput::Elements(tasks as u64));
+        group.bench_function(BenchmarkId::new(format!("contended/{name}"), tasks), |b| {
+            b.iter_custom(|iters| {
+                layers::time_tasks(rt, tasks, move |_| async move {
+                    for _ in 0..iters {
+                        black_box(op().await);
+                    }
+                })
+            })
+        });
+    }
+}
+
+fn bench_timer(c: &mut Criterion) {
+    let current = harness::current_thread_runtime();
+    let multi = harness::runtime(0);
+    let mut group = layers::group(c, "timer", CPU);
+    per_call(&mut group, "current_thread", &current);
+    per_call(&mut group, "multi_thread", &multi);
+    contended(&mut group, &multi, "yield", yield_now);
+    contended(&mut group, &multi, "timeout_pending", || {
+        timeout(TIMEOUT, yield_now())
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = timer;
+    config = aerobench::harness::criterion();
+    targets = bench_timer
+}
+criterion_main!(timer);

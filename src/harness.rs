@@ -2,14 +2,16 @@
 //! client, the Criterion configuration with the flamegraph profiler, and the line that
 //! says what the numbers are measured against.
 
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use aerospike_core::Client;
 use criterion::Criterion;
+use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 
 use crate::meta::Fingerprint;
-use crate::profile::Flamegraph;
+use crate::profile::{Flamegraph, write_atomically};
 use crate::target::Target;
 
 /// The cluster, runtime and client a benchmark process uses.
@@ -34,12 +36,63 @@ fn start() -> Result<Bench, String> {
     let client = runtime.block_on(target.connect(&target.client_policy()))?;
     let fingerprint = runtime.block_on(target.fingerprint(&client));
     eprintln!("aerobench: measuring against {fingerprint}");
+    record_fingerprint(&fingerprint);
     Ok(Bench {
         target,
         runtime,
         client: Arc::new(client),
         fingerprint,
     })
+}
+
+/// Where Criterion writes its results, found the way Criterion finds it: `CRITERION_HOME`,
+/// else `$CARGO_TARGET_DIR/criterion`, else `criterion/` in the target directory that holds
+/// this executable (`target/<profile>/deps/<bench>`).
+pub fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.ancestors()
+        .nth(3)
+        .map_or_else(|| PathBuf::from("target/criterion"), |t| t.join("criterion"))
+}
+
+/// What the last benchmark run measured against, kept beside Criterion's results for the
+/// report: `<criterion dir>/aerobench/fingerprint.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub fingerprint: Fingerprint,
+    /// Seconds since the Unix epoch when the run started.
+    pub started_unix: u64,
+}
+
+impl RunRecord {
+    pub fn path(criterion_dir: &std::path::Path) -> PathBuf {
+        criterion_dir.join("aerobench").join("fingerprint.json")
+    }
+}
+
+/// Writes the [`RunRecord`] through a temporary file and a rename, so an interrupted run
+/// never leaves it half-written. A failure is reported, not fatal: the numbers stand alone.
+fn record_fingerprint(fingerprint: &Fingerprint) {
+    let record = RunRecord {
+        fingerprint: fingerprint.clone(),
+        started_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    let path = RunRecord::path(&criterion_dir());
+    let bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
+    let written = std::fs::create_dir_all(path.parent().unwrap_or(&path))
+        .map_err(|e| e.to_string())
+        .and_then(|_| write_atomically(&path, &bytes));
+    if let Err(e) = written {
+        eprintln!("aerobench: cannot record the fingerprint: {e}");
+    }
 }
 
 /// Prints `aerobench: <message>` and exits with status 2.

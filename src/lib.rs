@@ -4,10 +4,24 @@
 //!   (independent of everything else here).
 //! - [`target`]: where the cluster comes from (embedded, container, remote).
 //! - [`meta`]: what every number was measured against.
+//! - [`results`]: Criterion's saved results read back: baseline comparison, batch model.
+//! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`harness`] and [`profile`]: what every Criterion group shares, and its flamegraphs.
+//! - [`workload`]: the mix, key ids and values a run uses.
+//! - [`driver`]: the closed-loop driver behind the CLI and the throughput groups.
+//! - [`stats`]: latency histograms, outcome counts and the figures reported.
+//! - [`report`]: the ticker line, the summary block and the JSON result.
+//! - [`layers`]: the record, pace and task helpers the per-layer groups share.
 
+pub mod driver;
 pub mod harness;
+pub mod layers;
 pub mod meta;
 pub mod profile;
+pub mod report;
+pub mod results;
 pub mod server;
+pub mod site;
+pub mod stats;
 pub mod target;
+pub mod workload;

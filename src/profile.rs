@@ -1,10 +1,11 @@
 //! A pprof flamegraph for every Criterion benchmark, written when the suite runs with
-//! `cargo bench -- --profile-time <secs>`.
+//! `cargo bench -- --profile-time <secs>`, and differential flamegraphs between two runs.
 //!
 //! pprof 0.15's own `criterion` feature is built against criterion 0.5; this adapter is the
-//! few lines that let the suite use the current criterion. It also writes through a
-//! temporary file and a rename, so an interrupted run never leaves half an SVG, and it
-//! reports a failure on stderr instead of panicking inside the benchmark.
+//! few lines that let the suite use the current criterion. Beside `flamegraph.svg` it keeps
+//! the folded stacks (`stacks.folded`), which is what a differential flamegraph needs. Files
+//! are written through a temporary name and a rename, so an interrupted run never leaves
+//! half a file, and a failure is reported on stderr instead of panicking in the benchmark.
 
 use std::path::Path;
 
@@ -15,8 +16,11 @@ use pprof::ProfilerGuard;
 const FREQUENCY: i32 = 997;
 /// Libraries whose frames (signal trampolines, unwinders) only add noise.
 const BLOCKLIST: [&str; 4] = ["libc", "libgcc", "pthread", "vdso"];
+/// File names inside a benchmark's `profile/` directory.
+pub const FLAMEGRAPH: &str = "flamegraph.svg";
+pub const FOLDED: &str = "stacks.folded";
 
-/// Writes `<benchmark dir>/flamegraph.svg` for each profiled benchmark.
+/// Writes `flamegraph.svg` and `stacks.folded` for each profiled benchmark.
 #[derive(Default)]
 pub struct Flamegraph {
     active: Option<ProfilerGuard<'static>>,
@@ -35,24 +39,77 @@ impl Profiler for Flamegraph {
     }
 
     fn stop_profiling(&mut self, benchmark_id: &str, dir: &Path) {
-        let Some(guard) = self.active.take() else {
-            return;
-        };
-        if let Err(e) = write_flamegraph(&guard, benchmark_id, dir) {
+        let Some(guard) = self.active.take() else { return };
+        if let Err(e) = write_profile(&guard, benchmark_id, dir) {
             eprintln!("aerobench: no flamegraph for {benchmark_id}: {e}");
         }
     }
 }
 
-fn write_flamegraph(guard: &ProfilerGuard<'_>, title: &str, dir: &Path) -> Result<(), String> {
+fn write_profile(guard: &ProfilerGuard<'_>, title: &str, dir: &Path) -> Result<(), String> {
     let report = guard.report().build().map_err(|e| e.to_string())?;
+    let folded = folded_stacks(&report);
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let partial = dir.join("flamegraph.svg.partial");
-    let file = std::fs::File::create(&partial).map_err(|e| e.to_string())?;
-    let mut options = pprof::flamegraph::Options::default();
+    write_atomically(&dir.join(FOLDED), folded.join("\n").as_bytes())?;
+    let mut svg = Vec::new();
+    let mut options = inferno::flamegraph::Options::default();
     options.title = title.to_string();
-    report
-        .flamegraph_with_options(file, &mut options)
+    inferno::flamegraph::from_lines(&mut options, folded.iter().map(String::as_str), &mut svg)
         .map_err(|e| e.to_string())?;
-    std::fs::rename(&partial, dir.join("flamegraph.svg")).map_err(|e| e.to_string())
+    write_atomically(&dir.join(FLAMEGRAPH), &svg)
+}
+
+/// One `thread;outer;…;inner count` line per distinct stack, as inferno reads them.
+fn folded_stacks(report: &pprof::Report) -> Vec<String> {
+    let mut lines: Vec<String> = report
+        .data
+        .iter()
+        .map(|(frames, count)| {
+            let mut names = vec![frames.thread_name_or_id()];
+            names.extend(frames.frames.iter().rev().flat_map(|f| f.iter().rev().map(|s| s.to_string())));
+            format!("{} {count}", names.join(";"))
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// A differential flamegraph: the shape of `after`, coloured by the change from `before`
+/// (red grew, blue shrank), from two `stacks.folded` files.
+pub fn differential(before: &Path, after: &Path, title: &str, out: &Path) -> Result<(), String> {
+    let mut diff = Vec::new();
+    inferno::differential::from_files(inferno::differential::Options::default(), before, after, &mut diff)
+        .map_err(|e| format!("cannot diff {} and {}: {e}", before.display(), after.display()))?;
+    let mut svg = Vec::new();
+    let mut options = inferno::flamegraph::Options::default();
+    options.title = title.to_string();
+    inferno::flamegraph::from_reader(&mut options, diff.as_slice(), &mut svg).map_err(|e| e.to_string())?;
+    write_atomically(out, &svg)
+}
+
+/// Writes `bytes` to `path` through `<path>.partial` and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|_| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differential_flamegraph_from_folded_stacks() {
+        let dir = std::env::temp_dir().join(format!("aerobench-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (before, after, out) = (dir.join("a.folded"), dir.join("b.folded"), dir.join("diff.svg"));
+        std::fs::write(&before, "main;get;encode 10\nmain;get;io 90\n").unwrap();
+        std::fs::write(&after, "main;get;encode 40\nmain;get;io 90\n").unwrap();
+        differential(&before, &after, "get", &out).unwrap();
+        let svg = std::fs::read_to_string(&out).unwrap();
+        assert!(svg.contains("encode") && svg.contains("<svg"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

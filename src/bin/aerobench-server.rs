@@ -5,13 +5,31 @@
 //! standard input closes. That last mode is how a parent benchmark process owns it: when
 //! the parent exits for any reason the pipe closes and the server follows. Control lines
 //! on that pipe: `stop-node N`.
+//!
+//! **One node of a multi-process cluster** (one container per node): `--peer` names the
+//! other nodes, and `--node-index I --cluster-size N` (or `--node-id NAME` with named peers)
+//! places this one; every process must be given the same cluster. Without
+//! `--control-stdin` the server also logs the real server's ready line
+//! (`service ready: soon there will be cake!`), which container tooling waits for. The
+//! cluster flags can come from the environment instead (for `docker run -e`), each used
+//! only when its flag is absent from the command line:
+//!
+//! | variable | flag |
+//! |---|---|
+//! | `AEROBENCH_NODE_ID` | `--node-id` |
+//! | `AEROBENCH_NODE_INDEX` | `--node-index` |
+//! | `AEROBENCH_CLUSTER_SIZE` | `--cluster-size` |
+//! | `AEROBENCH_PEERS` (comma-separated) | `--peer` (each) |
+//! | `AEROBENCH_ALTERNATE` | `--alternate` |
+//! | `AEROBENCH_ADVERTISE` | `--advertise` |
+//! | `AEROBENCH_CLUSTER_NAME` | `--cluster-name` |
 
 use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aerobench::server::{Config, MAX_NODES, Server};
+use aerobench::server::{Config, MAX_NODES, Membership, Peer, SERVICE_READY, Server};
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -60,6 +78,54 @@ struct Args {
     /// Exit when standard input closes, and accept control lines on it.
     #[arg(long)]
     control_stdin: bool,
+    /// This node's name in a multi-process cluster (default: derived from --node-index).
+    #[arg(long)]
+    node_id: Option<String>,
+    /// This node's position in a multi-process cluster of --cluster-size nodes.
+    #[arg(long)]
+    node_index: Option<usize>,
+    /// Nodes in the multi-process cluster, this one included.
+    #[arg(long)]
+    cluster_size: Option<usize>,
+    /// Another node of the cluster, `[NAME@]HOST:PORT[/ALT_HOST:ALT_PORT]` (repeat; with
+    /// --node-index, the other nodes in index order).
+    #[arg(long = "peer")]
+    peers: Vec<Peer>,
+}
+
+/// Cluster flags that may come from the environment, used when absent from the command line.
+const ENV_FLAGS: [(&str, &str); 7] = [
+    ("AEROBENCH_NODE_ID", "--node-id"),
+    ("AEROBENCH_NODE_INDEX", "--node-index"),
+    ("AEROBENCH_CLUSTER_SIZE", "--cluster-size"),
+    ("AEROBENCH_PEERS", "--peer"),
+    ("AEROBENCH_ALTERNATE", "--alternate"),
+    ("AEROBENCH_ADVERTISE", "--advertise"),
+    ("AEROBENCH_CLUSTER_NAME", "--cluster-name"),
+];
+
+/// The command line plus the flags the environment supplies.
+fn command_line() -> Vec<String> {
+    let mut args: Vec<String> = std::env::args().collect();
+    for (var, flag) in ENV_FLAGS {
+        let given = args
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+        let Some(value) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        if given {
+            continue;
+        }
+        if flag == "--peer" {
+            for peer in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                args.push(format!("{flag}={peer}"));
+            }
+        } else {
+            args.push(format!("{flag}={}", value.trim()));
+        }
+    }
+    args
 }
 
 impl Args {
@@ -75,13 +141,27 @@ impl Args {
             replication: self.replication,
             service_delay: Duration::from_micros(self.delay_us),
             max_conns: self.max_conns,
+            membership: self.membership(),
             ..Config::default()
         }
+    }
+
+    fn membership(&self) -> Option<Membership> {
+        let clustered = !self.peers.is_empty()
+            || self.node_id.is_some()
+            || self.node_index.is_some()
+            || self.cluster_size.is_some();
+        clustered.then(|| Membership {
+            node_id: self.node_id.clone(),
+            index: self.node_index,
+            size: self.cluster_size,
+            peers: self.peers.clone(),
+        })
     }
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(command_line());
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if args.threads > 0 {
         runtime.worker_threads(args.threads);
@@ -105,8 +185,12 @@ async fn run(args: Args) -> ExitCode {
         }
     };
     println!("{}", server.ready_line());
+    let of_cluster = match server.cluster_size() {
+        n if n > server.hosts().len() => format!(" of a {n}-node cluster"),
+        _ => String::new(),
+    };
     println!(
-        "aerobench-server: serving {} node(s) at {} (namespaces {}, delay {} us, max conns {}); {}",
+        "aerobench-server: serving {} node(s){of_cluster} at {} (namespaces {}, delay {} us, max conns {}); {}",
         args.nodes,
         server.hosts().join(" "),
         args.namespaces.join(","),
@@ -122,6 +206,13 @@ async fn run(args: Args) -> ExitCode {
             "Ctrl-C to stop"
         },
     );
+    if !args.control_stdin {
+        // What the real server logs when it is ready; container tooling waits for it.
+        println!(
+            "aerobench-server: node {}: {SERVICE_READY}",
+            server.names().join(",")
+        );
+    }
     tokio::select! {
         _ = shutdown_signal() => {}
         _ = control(&server), if args.control_stdin => {}

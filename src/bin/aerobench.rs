@@ -1,1 +1,261 @@
-fn main(){}
+//! `aerobench run`: the seed guide's closed-loop workload against the selected target, with a
+//! per-second ticker, a summary block and a JSON result.
+//!
+//! The target comes from the environment (see `aerobench::target`): the embedded server by
+//! default, `AEROBENCH_NODES=3` for three nodes, `AEROSPIKE_HOSTS` for a real cluster.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
+use aerobench::harness::{self, exit_with};
+use aerobench::report::progress::Progress;
+use aerobench::report::result::{self, Document, Knobs, Outcome};
+use aerobench::report::{line, summary};
+use aerobench::stats::Figures;
+use aerobench::target::Target;
+use aerobench::workload::{MAX_BATCH, Mix, ObjectSpec, Workload};
+use clap::builder::RangedU64ValueParser;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(version, about = "Benchmarks the Aerospike Rust client against the selected target")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a closed-loop workload and reports TPS, latency and errors.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Keys in the key space (ids 0..keys).
+    #[arg(short = 'k', long, default_value_t = 100_000, value_parser = RangedU64ValueParser::<u64>::new().range(1..=i64::MAX as u64))]
+    keys: u64,
+    /// Mix: RU,<read%> (read/update), RR[,<read%>] (read/replace) or I (insert).
+    #[arg(short = 'w', long, default_value = "RU,50")]
+    workload: Mix,
+    /// Bin value: I8 (the key id), S<bytes> (string) or B<bytes> (blob).
+    #[arg(short = 'o', long, default_value = "I8")]
+    object: ObjectSpec,
+    /// Measured seconds.
+    #[arg(short = 'd', long, default_value_t = 15, value_parser = RangedU64ValueParser::<u64>::new().range(1..=86_400))]
+    duration: u64,
+    /// Warm-up seconds before measuring (excluded from every figure).
+    #[arg(long, default_value_t = 3, value_parser = RangedU64ValueParser::<u64>::new().range(0..=3_600))]
+    warmup: u64,
+    /// Async tasks sharing one client.
+    #[arg(short = 'z', long, default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..=65_536))]
+    tasks: usize,
+    /// Sync mode: this many OS threads sharing one blocking client (instead of -z tasks).
+    #[arg(long, conflicts_with = "tasks", value_parser = RangedU64ValueParser::<usize>::new().range(1..=4_096))]
+    threads: Option<usize>,
+    /// Keys per call; above 1, reads and writes go through client.batch.
+    #[arg(long, default_value_t = 1, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_BATCH as u64))]
+    batch_size: usize,
+    /// Total timeout of each call in ms; 0 turns the per-op timeout off.
+    #[arg(long, default_value_t = driver::DEFAULT_TIMEOUT_MS, value_parser = RangedU64ValueParser::<u32>::new().range(0..=3_600_000))]
+    timeout_ms: u32,
+    /// Client max_conns_per_node.
+    #[arg(long, default_value_t = Pool::default().max_conns_per_node, value_parser = RangedU64ValueParser::<usize>::new().range(1..=65_535))]
+    max_conns: usize,
+    /// Client conn_pools_per_node.
+    #[arg(long, default_value_t = Pool::default().conn_pools_per_node, value_parser = RangedU64ValueParser::<u8>::new().range(1..=64))]
+    conn_pools: u8,
+    /// Client min_conns_per_node.
+    #[arg(long, default_value_t = Pool::default().min_conns_per_node, value_parser = RangedU64ValueParser::<usize>::new().range(0..=65_535))]
+    min_conns: usize,
+    /// Tokio worker threads for the tasks (0 = one per core).
+    #[arg(long, default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1_024))]
+    workers: usize,
+    /// Write every key once before the run (with a progress bar), so reads find records.
+    #[arg(long)]
+    seed: bool,
+    /// Where to write the JSON result (default reports/runs/<timestamp>-<mode>.json).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Replace the client call with a ready future, measuring the harness's own cost.
+    #[arg(long)]
+    self_overhead: bool,
+}
+
+impl RunArgs {
+    fn config(&self) -> Result<(Config, Pool), String> {
+        if self.threads.is_some() && self.workers != 0 {
+            return Err("--workers sizes the runtime of async tasks; with --threads the blocking client \
+                 uses its own: drop --workers or --threads"
+                .into());
+        }
+        let config = Config {
+            workload: Workload {
+                keys: self.keys,
+                mix: self.workload,
+                object: self.object,
+                batch_size: self.batch_size,
+            },
+            mode: match self.threads {
+                Some(threads) => Mode::Sync { threads },
+                None => Mode::Async { tasks: self.tasks },
+            },
+            warmup: Duration::from_secs(self.warmup),
+            duration: Duration::from_secs(self.duration),
+            timeout_ms: self.timeout_ms,
+        };
+        let pool = Pool {
+            max_conns_per_node: self.max_conns,
+            min_conns_per_node: self.min_conns,
+            conn_pools_per_node: self.conn_pools,
+        };
+        config.validate()?;
+        pool.validate()?;
+        Ok((config, pool))
+    }
+}
+
+fn main() {
+    let Command::Run(args) = parse().command;
+    let (config, pool) = args.config().unwrap_or_else(|e| exit_with(&e));
+    if let Err(e) = run(&args, &config, pool) {
+        exit_with(&e);
+    }
+}
+
+/// The command line, or a one-line error naming the problem and where to look.
+fn parse() -> Cli {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
+        Err(e) => {
+            let text = e.render().to_string();
+            let mut parts: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
+                .map(|l| l.trim_start_matches("error: "))
+                .collect();
+            parts.push("see `aerobench run --help`");
+            exit_with(&parts.join("; "))
+        }
+    }
+}
+
+fn run(args: &RunArgs, config: &Config, pool: Pool) -> Result<(), String> {
+    let target = Target::from_env()?;
+    let runtime = harness::runtime(args.workers);
+    let mut policy = target.client_policy();
+    pool.apply(&mut policy);
+    let client = Arc::new(runtime.block_on(target.connect(&policy))?);
+    let fingerprint = runtime.block_on(target.fingerprint(&client));
+    println!("aerobench: measuring against {fingerprint}");
+    let knobs = Knobs {
+        mode: config.mode,
+        workload: config.workload,
+        duration_s: config.duration.as_secs_f64(),
+        warmup_s: config.warmup.as_secs_f64(),
+        timeout_ms: config.timeout_ms,
+        pool,
+        workers: match args.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        },
+        seeded: args.seed,
+        self_overhead: args.self_overhead,
+    };
+    if args.seed {
+        seed(&runtime, &client, config)?;
+    }
+    println!(
+        "running {} for {} s after {} s warm-up",
+        summary_mode(&knobs),
+        args.duration,
+        args.warmup
+    );
+    let run = measure(&runtime, &target, &policy, client, config, args.self_overhead)?;
+    let outcome = Outcome::of(&run);
+    print!("{}", summary::block(&knobs, &outcome));
+    let path = args
+        .json
+        .clone()
+        .unwrap_or_else(|| result::default_path(&knobs, SystemTime::now()));
+    let document = Document {
+        fingerprint: &fingerprint,
+        knobs: &knobs,
+        outcome: &outcome,
+        seconds: &run.seconds,
+    };
+    result::write(&path, &document)?;
+    println!("{:<12}{}", "result", path.display());
+    match outcome.figures.mismatches {
+        0 => Ok(()),
+        n => Err(format!(
+            "integrity: {n} reads returned a value other than the one written for their key; \
+             re-seed (--seed) if the data came from a run with another object spec"
+        )),
+    }
+}
+
+/// One phrase for the mode, e.g. `async, 32 tasks`.
+fn summary_mode(knobs: &Knobs) -> String {
+    let load = match knobs.mode {
+        Mode::Async { tasks } => format!("async, {tasks} tasks"),
+        Mode::Sync { threads } => format!("sync, {threads} threads"),
+    };
+    let overhead = if knobs.self_overhead { " (self-overhead: no client calls)" } else { "" };
+    format!("{load}: {} over {} keys{overhead}", knobs.workload.mix, knobs.workload.keys)
+}
+
+fn seed(runtime: &tokio::runtime::Runtime, client: &Arc<aerospike_core::Client>, config: &Config) -> Result<(), String> {
+    let keys = config.workload.keys;
+    let backend = Arc::new(AsyncClient {
+        client: client.clone(),
+        calls: config.calls(),
+    });
+    let progress = Progress::new("seeding", keys);
+    let mut done = 0;
+    runtime.block_on(driver::seed::seed(backend, keys, &mut |n| {
+        done = n;
+        progress.update(n);
+    }))?;
+    progress.finish(done);
+    Ok(())
+}
+
+/// Runs the measured loop in the configured mode, printing a ticker line per second.
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    target: &Target,
+    policy: &aerospike_core::ClientPolicy,
+    client: Arc<aerospike_core::Client>,
+    config: &Config,
+    self_overhead: bool,
+) -> Result<Run, String> {
+    let mut tick = |k: usize, f: &Figures| {
+        println!("{}", line::line(k, f));
+        let _ = std::io::stdout().flush();
+    };
+    let calls = config.calls();
+    Ok(match (config.mode, self_overhead) {
+        (Mode::Async { tasks }, false) => {
+            let backend = Arc::new(AsyncClient { client, calls });
+            runtime.block_on(driver::run_tasks(backend, config, tasks, &mut tick))
+        }
+        (Mode::Async { tasks }, true) => {
+            runtime.block_on(driver::run_tasks(Arc::new(Ready { calls }), config, tasks, &mut tick))
+        }
+        (Mode::Sync { threads }, false) => {
+            let backend = SyncClient {
+                client: Arc::new(target.connect_blocking(policy)?),
+                calls,
+            };
+            driver::run_threads(&backend, config, threads, &mut tick)
+        }
+        (Mode::Sync { threads }, true) => driver::run_threads(&Ready { calls }, config, threads, &mut tick),
+    })
+}

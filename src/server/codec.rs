@@ -197,7 +197,14 @@ impl MsgHeader {
     }
 
     pub fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&[
+        let start = out.len();
+        out.resize(start + MSG_HEADER_LEN, 0);
+        self.write_at(&mut out[start..]);
+    }
+
+    /// Writes the header into the first 22 bytes of `slot` (space reserved earlier).
+    pub fn write_at(&self, slot: &mut [u8]) {
+        slot[..6].copy_from_slice(&[
             MSG_HEADER_LEN as u8,
             self.info1,
             self.info2,
@@ -205,11 +212,11 @@ impl MsgHeader {
             self.info4,
             self.result_code,
         ]);
-        out.extend_from_slice(&self.generation.to_be_bytes());
-        out.extend_from_slice(&self.record_ttl.to_be_bytes());
-        out.extend_from_slice(&self.transaction_ttl.to_be_bytes());
-        out.extend_from_slice(&self.n_fields.to_be_bytes());
-        out.extend_from_slice(&self.n_ops.to_be_bytes());
+        slot[6..10].copy_from_slice(&self.generation.to_be_bytes());
+        slot[10..14].copy_from_slice(&self.record_ttl.to_be_bytes());
+        slot[14..18].copy_from_slice(&self.transaction_ttl.to_be_bytes());
+        slot[18..20].copy_from_slice(&self.n_fields.to_be_bytes());
+        slot[20..22].copy_from_slice(&self.n_ops.to_be_bytes());
     }
 }
 

@@ -134,9 +134,7 @@ pub fn execute(cmd: &Command<'_>, store: &Store, index: u32, out: &mut Vec<u8>) 
         n_ops,
         ..MsgHeader::default()
     };
-    let mut encoded = Vec::with_capacity(MSG_HEADER_LEN);
-    header.encode(&mut encoded);
-    out[start..start + MSG_HEADER_LEN].copy_from_slice(&encoded);
+    header.write_at(&mut out[start..start + MSG_HEADER_LEN]);
     outcome.rc
 }
 

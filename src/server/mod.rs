@@ -1,5 +1,6 @@
 //! An in-memory server that speaks the Aerospike wire protocol, serving 1 to 8 nodes from
-//! one process.
+//! one process, or one node of a cluster whose other nodes are other processes (for
+//! example one container per node; see [`Membership`]).
 //!
 //! It exists so the suite has a target on any machine, and as a measuring instrument: it
 //! answers at near-zero cost, so a benchmark against it shows the client's own ceiling.
@@ -36,6 +37,8 @@ pub const MAX_NODES: usize = 8;
 pub const BUILD: &str = "7.2.0.0";
 /// First word of the machine-readable ready line.
 pub const READY_PREFIX: &str = "aerobench-server ready";
+/// The line the real server logs once it serves clients; container tooling waits for it.
+pub const SERVICE_READY: &str = "service ready: soon there will be cake!";
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -58,6 +61,163 @@ pub struct Config {
     pub max_conns: usize,
     /// Largest frame body accepted; a larger one closes the connection.
     pub max_frame: u64,
+    /// Set when this process is one node of a multi-process cluster.
+    pub membership: Option<Membership>,
+}
+
+/// This process as one node of a cluster whose other nodes run elsewhere (other processes
+/// or containers). Every node must be given the same cluster: the same node names (or the
+/// same size and cluster name, from which index-derived names follow) and addresses.
+/// Partition ownership is computed over all nodes ordered by name, so every process agrees
+/// on it without talking to the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    /// This node's name; default: derived from `index` and the cluster name.
+    pub node_id: Option<String>,
+    /// This node's position among `size` nodes; unnamed peers are the other positions in order.
+    pub index: Option<usize>,
+    pub size: Option<usize>,
+    /// The other nodes.
+    pub peers: Vec<Peer>,
+}
+
+/// Another node of a multi-process cluster: `[NAME@]HOST:PORT[/ALT_HOST:ALT_PORT]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    pub name: Option<String>,
+    pub address: String,
+    pub alternate: Option<String>,
+}
+
+impl std::str::FromStr for Peer {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Peer, String> {
+        let bad = |why: &str| {
+            format!(
+                "bad --peer {spec:?}: {why}; expected [NAME@]HOST:PORT[/ALT_HOST:ALT_PORT], e.g. BB9A@node1:3000/127.0.0.1:32001"
+            )
+        };
+        let (name, rest) = match spec.split_once('@') {
+            Some((name, rest)) => (Some(name.to_string()), rest),
+            None => (None, spec),
+        };
+        if let Some(name) = &name {
+            check_node_name(name).map_err(|e| bad(&e))?;
+        }
+        let (address, alternate) = match rest.split_once('/') {
+            Some((a, alt)) => (a, Some(alt)),
+            None => (rest, None),
+        };
+        check_host_port(address).map_err(|e| bad(&e))?;
+        if let Some(alt) = alternate {
+            check_host_port(alt).map_err(|e| bad(&e))?;
+        }
+        Ok(Peer {
+            name,
+            address: address.to_string(),
+            alternate: alternate.map(str::to_string),
+        })
+    }
+}
+
+fn check_host_port(value: &str) -> Result<(), String> {
+    let (host, port) = value
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{value:?} has no port"))?;
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 && !host.is_empty() && !host.contains(char::is_whitespace) => Ok(()),
+        _ => Err(format!("{value:?} is not host:port")),
+    }
+}
+
+fn check_node_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match ok {
+        true => Ok(()),
+        false => Err(format!(
+            "node name {name:?} must be 1 to 32 letters, digits, '_' or '-'"
+        )),
+    }
+}
+
+/// The name of node `index` of a multi-process cluster when no name is given: the same in
+/// every process of the cluster, and in node-id style (hex after `BB9`).
+pub fn indexed_node_name(cluster_name: &str, index: usize) -> String {
+    let hash = cluster_name.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("BB9{hash:08X}{index:02X}")
+}
+
+impl Membership {
+    /// Checks the membership against the node count and returns every node's name in
+    /// cluster order (sorted) together with this node's position in it.
+    fn names(&self, cluster_name: &str) -> Result<(Vec<Option<String>>, String), String> {
+        let own = match (&self.node_id, self.index) {
+            (Some(id), _) => id.clone(),
+            (None, Some(i)) => indexed_node_name(cluster_name, i),
+            (None, None) => {
+                return Err("a node of a multi-process cluster needs --node-id NAME or --node-index I --cluster-size N".into());
+            }
+        };
+        check_node_name(&own)?;
+        let peer_names: Vec<Option<String>> = match (self.index, self.size) {
+            (Some(index), Some(size)) => {
+                if index >= size || size > MAX_NODES {
+                    return Err(format!(
+                        "--node-index {index} is not below --cluster-size {size} (at most {MAX_NODES})"
+                    ));
+                }
+                if self.peers.len() + 1 != size {
+                    return Err(format!(
+                        "--cluster-size {size} needs {} --peer entries (the other nodes, in index order); got {}",
+                        size - 1,
+                        self.peers.len()
+                    ));
+                }
+                (0..size)
+                    .filter(|&i| i != index)
+                    .zip(&self.peers)
+                    .map(|(i, p)| {
+                        Some(
+                            p.name
+                                .clone()
+                                .unwrap_or_else(|| indexed_node_name(cluster_name, i)),
+                        )
+                    })
+                    .collect()
+            }
+            (Some(_), None) => return Err("--node-index needs --cluster-size".into()),
+            (None, Some(_)) => return Err("--cluster-size needs --node-index".into()),
+            (None, None) => {
+                if let Some(p) = self.peers.iter().find(|p| p.name.is_none()) {
+                    return Err(format!(
+                        "--peer {} has no NAME@: name every peer, or give --node-index and --cluster-size",
+                        p.address
+                    ));
+                }
+                self.peers.iter().map(|p| p.name.clone()).collect()
+            }
+        };
+        if self.peers.len() >= MAX_NODES {
+            return Err(format!(
+                "{} --peer entries: a cluster has at most {MAX_NODES} nodes",
+                self.peers.len()
+            ));
+        }
+        let mut all: Vec<&str> = peer_names.iter().flatten().map(String::as_str).collect();
+        all.push(&own);
+        all.sort_unstable();
+        if let Some(w) = all.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("node name {} is used twice in the cluster", w[0]));
+        }
+        Ok((peer_names, own))
+    }
 }
 
 impl Default for Config {
@@ -74,6 +234,7 @@ impl Default for Config {
             service_delay: Duration::ZERO,
             max_conns: 0,
             max_frame: 16 * 1024 * 1024,
+            membership: None,
         }
     }
 }
@@ -105,6 +266,15 @@ impl Config {
                 self.nodes
             ));
         }
+        if let Some(membership) = &self.membership {
+            if self.nodes != 1 {
+                return Err(format!(
+                    "--nodes {} with --peer: a process in a multi-process cluster serves one node",
+                    self.nodes
+                ));
+            }
+            membership.names(&self.cluster_name)?;
+        }
         Ok(())
     }
 }
@@ -123,9 +293,18 @@ pub struct Shared {
 impl Shared {
     /// The state for nodes listening at `addresses`, before any connection is served.
     pub fn new(config: &Config, addresses: &[SocketAddr]) -> Result<Shared, String> {
-        Ok(Shared {
+        Ok(Self::with_local(config, addresses)?.0)
+    }
+
+    /// The state, and the cluster indices of the nodes listening at `addresses`.
+    fn with_local(
+        config: &Config,
+        addresses: &[SocketAddr],
+    ) -> Result<(Shared, Vec<usize>), String> {
+        let (identities, local) = identities(config, addresses)?;
+        let shared = Shared {
             cluster: Cluster::new(
-                identities(config, addresses),
+                identities,
                 config.namespaces.clone(),
                 config.cluster_name.clone(),
                 BUILD.into(),
@@ -140,7 +319,8 @@ impl Shared {
             service_delay: config.service_delay,
             max_conns: config.max_conns,
             max_frame: config.max_frame,
-        })
+        };
+        Ok((shared, local))
     }
 
     /// Answers one request frame body of proto type `msg_type` addressed to `node`,
@@ -153,7 +333,11 @@ impl Shared {
 /// A running server: its nodes' addresses and the handles to stop them.
 pub struct Server {
     shared: Arc<Shared>,
-    stops: Vec<watch::Sender<bool>>,
+    /// Per cluster node: the stop handle of a node this process serves, `None` for nodes
+    /// served by other processes.
+    stops: Vec<Option<watch::Sender<bool>>>,
+    /// Cluster indices of the nodes this process serves, in listener order.
+    local: Vec<usize>,
     addresses: Vec<SocketAddr>,
 }
 
@@ -168,30 +352,42 @@ impl Server {
             .map(|l| l.local_addr())
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
-        let shared = Arc::new(Shared::new(config, &addresses)?);
-        let mut stops = Vec::new();
-        for (node, listener) in listeners.into_iter().enumerate() {
+        let (shared, local) = Shared::with_local(config, &addresses)?;
+        let shared = Arc::new(shared);
+        let mut stops: Vec<Option<watch::Sender<bool>>> = vec![None; shared.cluster.nodes.len()];
+        for (&node, listener) in local.iter().zip(listeners) {
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
             let (stop, stopped) = watch::channel(false);
             tokio::spawn(net::serve_node(node, listener, shared.clone(), stopped));
-            stops.push(stop);
+            stops[node] = Some(stop);
         }
         Ok(Server {
             shared,
             stops,
+            local,
             addresses,
         })
     }
 
-    /// Addresses clients use, one per node, in node order.
+    /// Addresses clients use, one per node this process serves, in node order.
     pub fn hosts(&self) -> Vec<String> {
-        self.shared
-            .cluster
-            .nodes
+        let nodes = &self.shared.cluster.nodes;
+        self.local
             .iter()
-            .map(|n| n.address.clone())
+            .map(|&i| nodes[i].address.clone())
             .collect()
+    }
+
+    /// Names of the nodes this process serves, in node order.
+    pub fn names(&self) -> Vec<String> {
+        let nodes = &self.shared.cluster.nodes;
+        self.local.iter().map(|&i| nodes[i].name.clone()).collect()
+    }
+
+    /// Nodes in the whole cluster, including those other processes serve.
+    pub fn cluster_size(&self) -> usize {
+        self.shared.cluster.nodes.len()
     }
 
     pub fn local_addresses(&self) -> &[SocketAddr] {
@@ -203,35 +399,52 @@ impl Server {
     }
 
     /// The one line a parent process waits for:
-    /// `aerobench-server ready nodes=h:p,h:p names=A,B build=7.2.0.0 cluster-name=x namespaces=test`.
+    /// `aerobench-server ready nodes=h:p,h:p names=A,B build=7.2.0.0 cluster-name=x namespaces=test`,
+    /// listing the nodes this process serves; a node of a multi-process cluster adds
+    /// `cluster-size=N`.
     pub fn ready_line(&self) -> String {
         let c = &self.shared.cluster;
-        let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
-        format!(
+        let mut line = format!(
             "{READY_PREFIX} nodes={} names={} build={} cluster-name={} namespaces={}",
             self.hosts().join(","),
-            names.join(","),
+            self.names().join(","),
             c.build,
             c.cluster_name,
             c.namespaces.join(",")
-        )
+        );
+        if self.local.len() != c.nodes.len() {
+            line.push_str(&format!(" cluster-size={}", c.nodes.len()));
+        }
+        line
     }
 
     /// Stops node `node` as if its process died: its listener and connections close, and
     /// the survivors take over its partitions. False if it is not running or is the last.
+    /// Only nodes this process serves can be stopped.
     pub fn stop_node(&self, node: usize) -> bool {
+        let Some(Some(stop)) = self.stops.get(node) else {
+            return false;
+        };
         if !self.shared.cluster.stop(node) {
             return false;
         }
-        let _ = self.stops[node].send(true);
+        let _ = stop.send(true);
         true
     }
 }
 
+/// Every node of the cluster in cluster order, and the cluster indices of the nodes this
+/// process serves (one per address, in order).
+///
 /// Node names are stable for the process: the pid and the node index, in hex like a real
-/// node id, so two servers on one machine never share a name.
-fn identities(config: &Config, addresses: &[SocketAddr]) -> Vec<NodeIdentity> {
-    addresses
+/// node id, so two servers on one machine never share a name. A node of a multi-process
+/// cluster takes its name from its [`Membership`] instead, and the cluster is every peer
+/// plus this node, ordered by name.
+fn identities(
+    config: &Config,
+    addresses: &[SocketAddr],
+) -> Result<(Vec<NodeIdentity>, Vec<usize>), String> {
+    let own: Vec<NodeIdentity> = addresses
         .iter()
         .enumerate()
         .map(|(i, addr)| {
@@ -250,5 +463,142 @@ fn identities(config: &Config, addresses: &[SocketAddr]) -> Vec<NodeIdentity> {
                 address,
             }
         })
-        .collect()
+        .collect();
+    let Some(membership) = &config.membership else {
+        let local = (0..own.len()).collect();
+        return Ok((own, local));
+    };
+    let (peer_names, own_name) = membership.names(&config.cluster_name)?;
+    let mut me = own.into_iter().next().ok_or("no listener for this node")?;
+    me.name = own_name.clone();
+    let mut nodes: Vec<NodeIdentity> = membership
+        .peers
+        .iter()
+        .zip(peer_names)
+        .map(|(peer, name)| NodeIdentity {
+            name: name.unwrap_or_default(),
+            address: peer.address.clone(),
+            alternate: peer
+                .alternate
+                .clone()
+                .unwrap_or_else(|| peer.address.clone()),
+        })
+        .collect();
+    nodes.push(me);
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    let position = nodes
+        .iter()
+        .position(|n| n.name == own_name)
+        .ok_or("own node lost")?;
+    Ok((nodes, vec![position]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(index: usize, peers: &[&str]) -> Config {
+        Config {
+            port: 0,
+            alternate: vec![format!("127.0.0.1:{}", 4000 + index)],
+            membership: Some(Membership {
+                index: Some(index),
+                size: Some(peers.len() + 1),
+                peers: peers.iter().map(|p| p.parse().unwrap()).collect(),
+                ..Membership::default()
+            }),
+            ..Config::default()
+        }
+    }
+
+    fn named(id: &str, peers: &[&str]) -> Config {
+        Config {
+            port: 0,
+            membership: Some(Membership {
+                node_id: Some(id.into()),
+                peers: peers.iter().map(|p| p.parse().unwrap()).collect(),
+                ..Membership::default()
+            }),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn peer_specs_parse_and_reject_with_the_fix() {
+        let p: Peer = "BB9A@node1:3000/127.0.0.1:32001".parse().unwrap();
+        assert_eq!(p.name.as_deref(), Some("BB9A"));
+        assert_eq!(
+            (p.address.as_str(), p.alternate.as_deref()),
+            ("node1:3000", Some("127.0.0.1:32001"))
+        );
+        let p: Peer = "node2:3000".parse().unwrap();
+        assert_eq!((p.name, p.alternate), (None, None));
+        for bad in ["node", "a b@n:1", "n:0", "A@n:3000/alt"] {
+            let e = bad.parse::<Peer>().unwrap_err();
+            assert!(e.contains("expected [NAME@]HOST:PORT"), "{e}");
+        }
+    }
+
+    #[test]
+    fn membership_errors_name_the_flag() {
+        let mut c = member(0, &["n1:3000", "n2:3000"]);
+        c.nodes = 2;
+        c.alternate.clear();
+        assert!(c.validate().unwrap_err().contains("serves one node"));
+        let c = member(3, &["n1:3000", "n2:3000"]);
+        assert!(c.validate().unwrap_err().contains("--node-index 3"));
+        let mut c = member(0, &["n1:3000"]);
+        c.membership.as_mut().unwrap().size = Some(3);
+        assert!(c.validate().unwrap_err().contains("needs 2 --peer"));
+        let c = named("A", &["n1:3000"]);
+        assert!(c.validate().unwrap_err().contains("has no NAME@"));
+        let c = named("A", &["A@n1:3000"]);
+        assert!(c.validate().unwrap_err().contains("used twice"));
+        assert!(named("B", &["A@n1:3000"]).validate().is_ok());
+    }
+
+    /// Three processes given the same cluster agree on names, peers and ownership, and
+    /// each answers for its own node only.
+    #[tokio::test]
+    async fn three_processes_form_one_cluster() {
+        let specs = [
+            member(0, &["n1:3000/127.0.0.1:4001", "n2:3000/127.0.0.1:4002"]),
+            member(1, &["n0:3000/127.0.0.1:4000", "n2:3000/127.0.0.1:4002"]),
+            member(2, &["n0:3000/127.0.0.1:4000", "n1:3000/127.0.0.1:4001"]),
+        ];
+        let servers: Vec<Server> = specs.iter().map(|c| Server::start(c).unwrap()).collect();
+        let name = |i| indexed_node_name("aerobench", i);
+        for (i, server) in servers.iter().enumerate() {
+            assert_eq!(server.names(), [name(i)]);
+            assert_eq!(server.hosts().len(), 1);
+            assert_eq!(server.cluster_size(), 3);
+            assert!(server.ready_line().ends_with("cluster-size=3"));
+            let c = &server.shared.cluster;
+            let names: Vec<_> = c.nodes.iter().map(|n| n.name.clone()).collect();
+            assert_eq!(names, [name(0), name(1), name(2)]);
+            let alt = c.peers(i, true);
+            for j in (0..3).filter(|&j| j != i) {
+                let entry = format!("[{},,[127.0.0.1:{}]]", name(j), 4000 + j);
+                assert!(alt.contains(&entry), "{alt}");
+            }
+            assert_eq!(c.nodes[i].alternate, format!("127.0.0.1:{}", 4000 + i));
+            assert!(
+                !server.stop_node((i + 1) % 3),
+                "a node another process serves cannot be stopped"
+            );
+        }
+        let first = &servers[0].shared.cluster;
+        for (i, server) in servers.iter().enumerate() {
+            assert_eq!(server.shared.cluster.replicas(i), first.replicas(i));
+        }
+    }
+
+    /// Named nodes are ordered by name, whatever order the peers are given in.
+    #[test]
+    fn named_nodes_are_ordered_by_name() {
+        let config = named("B", &["C@n3:3000", "A@n1:3000"]);
+        let (nodes, local) = identities(&config, &["127.0.0.1:3000".parse().unwrap()]).unwrap();
+        let names: Vec<_> = nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!((names, local), (vec!["A", "B", "C"], vec![1]));
+    }
 }

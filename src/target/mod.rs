@@ -11,24 +11,36 @@
 //! | `AEROSPIKE_USER` / `AEROSPIKE_PASSWORD` | internal authentication |
 //! | `AEROSPIKE_SERVICES_ALTERNATE` | `1` to use the nodes' alternate addresses |
 //! | `AEROSPIKE_CLUSTER_NAME` | cluster name the client validates |
+//! | `AEROBENCH_IMAGE` / `AEROBENCH_IMAGE_TAG` | container target image (`name[:tag]`), default [`container::DEFAULT_IMAGE`]:[`container::DEFAULT_TAG`] |
+//!
+//! Remote and container targets print what the client found once connected (nodes,
+//! builds, namespaces): see [`Found`].
 
+pub mod container;
 pub mod embedded;
 mod settings;
 
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aerospike_core::{AuthMode, Client, ClientPolicy, policy::AdminPolicy};
 
+pub use container::{ContainerCluster, ContainerSpec};
 pub use embedded::EmbeddedServer;
 pub use settings::{Kind, Settings};
 
 use crate::meta::{self, Fingerprint};
 
-/// A cluster to benchmark, with whatever keeps it alive (an embedded server child).
+/// A cluster to benchmark, with whatever keeps it alive (an embedded server child, or
+/// containers).
 pub struct Target {
     pub settings: Settings,
     pub hosts: Vec<String>,
     pub embedded: Option<EmbeddedServer>,
+    pub container: Option<ContainerCluster>,
+    /// Whether what the client found was printed already (once per target).
+    announced: AtomicBool,
 }
 
 impl Target {
@@ -45,20 +57,36 @@ impl Target {
                 Ok(Target {
                     hosts: server.hosts.clone(),
                     embedded: Some(server),
+                    container: None,
                     settings,
+                    announced: AtomicBool::new(false),
                 })
             }
             Kind::Remote => Ok(Target {
                 hosts: settings.hosts.clone(),
                 embedded: None,
+                container: None,
                 settings,
+                announced: AtomicBool::new(false),
             }),
-            Kind::Container => Err(
-                "AEROBENCH_TARGET=container: the container target is not built yet; \
-                 use the embedded default or AEROSPIKE_HOSTS"
-                    .into(),
-            ),
+            Kind::Container => Self::start_container(settings, ContainerSpec::from_env()?),
         }
+    }
+
+    /// Starts `settings.nodes` containers of `spec`'s image as one cluster (the container
+    /// target with an explicit image; `start` reads it from the environment).
+    pub fn start_container(settings: Settings, mut spec: ContainerSpec) -> Result<Target, String> {
+        if let Some(name) = &settings.cluster_name {
+            spec.cluster_name = name.clone();
+        }
+        let cluster = ContainerCluster::start(&spec, settings.nodes)?;
+        Ok(Target {
+            hosts: cluster.hosts.clone(),
+            embedded: None,
+            container: Some(cluster),
+            settings,
+            announced: AtomicBool::new(false),
+        })
     }
 
     /// The seed list as the client parses it.
@@ -75,6 +103,13 @@ impl Target {
         }
         policy.use_services_alternate = self.settings.services_alternate;
         policy.cluster_name = self.settings.cluster_name.clone();
+        if let Some(cluster) = &self.container {
+            // Containers are reached through the ports Docker maps on 127.0.0.1, which the
+            // nodes announce as their alternate addresses; there is no security in them.
+            policy.use_services_alternate = true;
+            policy.cluster_name = Some(cluster.cluster_name.clone());
+            policy.auth_mode = AuthMode::None;
+        }
         policy
     }
 
@@ -89,12 +124,20 @@ impl Target {
     }
 
     /// Connects the async client, failing within [`Self::connect_bound`] with a one-line
-    /// error naming the hosts.
+    /// error naming the hosts. The first connect to a remote or container target prints
+    /// what the client found (see [`Found`]).
     pub async fn connect(&self, policy: &ClientPolicy) -> Result<Client, String> {
         let seeds = self.seeds();
         let bound = Self::connect_bound(policy);
         match tokio::time::timeout(bound, Client::new(policy, &seeds)).await {
-            Ok(Ok(client)) => Ok(client),
+            Ok(Ok(client)) => {
+                if self.settings.kind != Kind::Embedded
+                    && !self.announced.swap(true, Ordering::Relaxed)
+                {
+                    eprintln!("aerobench: {}", self.describe(&client).await);
+                }
+                Ok(client)
+            }
             Ok(Err(e)) => Err(self.unreachable(&e.to_string())),
             Err(_) => Err(self.unreachable(&format!("no cluster formed within {bound:?}"))),
         }
@@ -123,12 +166,49 @@ impl Target {
             Kind::Remote => {
                 "check AEROSPIKE_HOSTS (and credentials), or unset it to use the embedded server"
             }
-            _ => "the embedded server did not answer; see its messages above",
+            Kind::Container => {
+                "the containers did not answer; see `docker logs` of the containers named above"
+            }
+            Kind::Embedded => "the embedded server did not answer; see its messages above",
         };
+        // The client's errors can span lines; the message stays one line.
+        let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
         format!(
             "cannot connect to Aerospike at {}: {why}; {fix}",
             self.seeds()
         )
+    }
+
+    /// What the client found: every node (name, address), the builds and editions, the
+    /// namespaces and cluster name, asked of each node.
+    pub async fn describe(&self, client: &Client) -> Found {
+        let policy = AdminPolicy::default();
+        let mut found = Found {
+            target: self.settings.kind,
+            seeds: self.seeds(),
+            ..Found::default()
+        };
+        for node in client.nodes() {
+            found
+                .nodes
+                .push(format!("{}@{}", node.name(), node.address()));
+            let info = node
+                .info(&policy, &["build", "edition", "namespaces", "cluster-name"])
+                .await
+                .unwrap_or_default();
+            let note = |list: &mut Vec<String>, value: Option<&String>| {
+                for v in value.into_iter().flat_map(|v| v.split(';')) {
+                    if !v.is_empty() && !list.iter().any(|x| x == v) {
+                        list.push(v.to_string());
+                    }
+                }
+            };
+            note(&mut found.builds, info.get("build"));
+            note(&mut found.editions, info.get("edition"));
+            note(&mut found.namespaces, info.get("namespaces"));
+            note(&mut found.cluster_names, info.get("cluster-name"));
+        }
+        found
     }
 
     /// What this target is, as the client sees it: node count, server build.
@@ -151,5 +231,59 @@ impl Target {
             commit: meta::COMMIT.into(),
             machine: meta::machine(),
         }
+    }
+}
+
+/// What a connected client found, printed by [`Target::connect`] for remote and container
+/// targets: `remote target at h:p: 3 node(s) A@h:p, ...; build 7.2.0.6 (Aerospike Community
+/// Edition); namespaces test; cluster-name x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub target: Kind,
+    pub seeds: String,
+    /// `name@address` per node.
+    pub nodes: Vec<String>,
+    /// Distinct values over the nodes.
+    pub builds: Vec<String>,
+    pub editions: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub cluster_names: Vec<String>,
+}
+
+impl Default for Found {
+    fn default() -> Self {
+        Found {
+            target: Kind::Remote,
+            seeds: String::new(),
+            nodes: Vec::new(),
+            builds: Vec::new(),
+            editions: Vec::new(),
+            namespaces: Vec::new(),
+            cluster_names: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[String]| match v.is_empty() {
+            true => "unknown".to_string(),
+            false => v.join(","),
+        };
+        write!(
+            f,
+            "{} target at {}: {} node(s) {}; build {} ({}); namespaces {}",
+            self.target,
+            self.seeds,
+            self.nodes.len(),
+            self.nodes.join(", "),
+            list(&self.builds),
+            list(&self.editions),
+            list(&self.namespaces),
+        )?;
+        if !self.cluster_names.is_empty() {
+            write!(f, "; cluster-name {}", self.cluster_names.join(","))?;
+        }
+        Ok(())
     }
 }

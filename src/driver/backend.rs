@@ -1,0 +1,184 @@
+//! What a task or thread calls once per op: the async client, the blocking client, or —
+//! to measure the harness itself — a stand-in that answers at once.
+//!
+//! All three build the same request (keys, bins, batch rows) from the same ids; the clients
+//! then send it, and their replies are read back into [`Row`]s the same way, with every
+//! returned value checked against the one written for its key.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use aerospike_core::{BatchOperation, Bin, Bins, Client, Key, Record, ResultCode};
+
+use super::policy::Policies;
+use crate::stats::{Failure, Row};
+use crate::workload::{self, Access, BIN, ObjectSpec};
+
+/// Calls made from async tasks.
+pub trait Backend: Send + Sync + 'static {
+    /// Runs one call on `ids`, pushing one row per id.
+    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) -> impl Future<Output = ()> + Send;
+}
+
+/// Calls made from OS threads.
+pub trait BlockingBackend: Sync {
+    /// Runs one call on `ids`, pushing one row per id.
+    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>);
+}
+
+/// One call, ready to send.
+pub enum Request {
+    Get(Key),
+    Put(Key, [Bin; 1]),
+    Batch(Vec<BatchOperation>),
+}
+
+/// What the client answered.
+pub enum Reply {
+    Get(aerospike_core::Result<Record>),
+    Put(aerospike_core::Result<()>),
+    Batch(aerospike_core::Result<()>),
+}
+
+/// Builds requests and reads replies for one run's policies and object spec.
+pub struct Calls {
+    pub policies: Policies,
+    pub object: ObjectSpec,
+}
+
+impl Calls {
+    /// A single-record call for one id, a batch for more.
+    pub fn request(&self, access: Access, ids: &[u64]) -> Request {
+        match (access, ids) {
+            (Access::Read, &[id]) => Request::Get(workload::key(id)),
+            (Access::Write, &[id]) => Request::Put(workload::key(id), [workload::bin(self.object, id)]),
+            (Access::Read, ids) => Request::Batch(
+                ids.iter()
+                    .map(|&id| BatchOperation::read(&self.policies.read_row, workload::key(id), Bins::All))
+                    .collect(),
+            ),
+            (Access::Write, ids) => Request::Batch(
+                ids.iter()
+                    .map(|&id| {
+                        let put = aerospike_core::operations::put(&workload::bin(self.object, id));
+                        BatchOperation::write(&self.policies.write_row, workload::key(id), [put])
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The batch policy for a batch that reads or writes.
+    pub fn batch_policy(&self, access: Access) -> &aerospike_core::BatchPolicy {
+        match access {
+            Access::Read => &self.policies.batch_read,
+            Access::Write => &self.policies.batch_write,
+        }
+    }
+
+    /// One row per id from the client's reply to `request`.
+    pub fn answer(&self, ids: &[u64], request: &Request, reply: Reply, rows: &mut Vec<Row>) {
+        match (request, reply) {
+            (_, Reply::Get(Ok(record))) => rows.push(self.read(ids[0], record.bins.get(BIN))),
+            (_, Reply::Put(Ok(()))) => rows.push(Row::Written),
+            (_, Reply::Get(Err(e))) if e.server_result_code() == Some(ResultCode::KeyNotFoundError) => {
+                rows.push(Row::Miss)
+            }
+            (_, Reply::Get(Err(e)) | Reply::Put(Err(e))) => rows.push(Row::Failed(Failure::of(&e))),
+            (Request::Batch(ops), Reply::Batch(result)) => {
+                let call_failure = result.err().map(|e| Failure::of(&e));
+                rows.extend(ids.iter().zip(ops).map(|(&id, op)| self.batch_row(id, op, call_failure)));
+            }
+            (_, Reply::Batch(_)) => unreachable!("a batch reply answers a batch request"),
+        }
+    }
+
+    fn batch_row(&self, id: u64, op: &BatchOperation, call_failure: Option<Failure>) -> Row {
+        let writes = op.batch_record().has_write();
+        match (op.result_code(), op.error()) {
+            (Some(ResultCode::Ok), _) if writes => Row::Written,
+            (Some(ResultCode::Ok), _) => self.read(id, op.record().and_then(|r| r.bins.get(BIN))),
+            (Some(ResultCode::KeyNotFoundError), _) if !writes => Row::Miss,
+            (_, Some(e)) => Row::Failed(Failure::of(e)),
+            (Some(rc), None) => Row::Failed(Failure::Server(rc)),
+            (None, None) => Row::Failed(call_failure.unwrap_or(Failure::Unanswered)),
+        }
+    }
+
+    /// A read that returned `found` for key `id`: a hit if it is the value written for `id`.
+    pub fn read(&self, id: u64, found: Option<&aerospike_core::Value>) -> Row {
+        match found {
+            Some(value) if self.object.matches(id, value) => Row::Hit,
+            _ => Row::Mismatch,
+        }
+    }
+}
+
+/// The async client.
+pub struct AsyncClient {
+    pub client: Arc<Client>,
+    pub calls: Calls,
+}
+
+impl Backend for AsyncClient {
+    async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+        let (client, calls) = (&self.client, &self.calls);
+        let mut request = calls.request(access, ids);
+        let reply = match &mut request {
+            Request::Get(key) => Reply::Get(client.get(&calls.policies.read, key, Bins::All).await),
+            Request::Put(key, bins) => Reply::Put(client.put(&calls.policies.write, key, bins).await),
+            Request::Batch(ops) => Reply::Batch(client.batch(calls.batch_policy(access), ops).await),
+        };
+        calls.answer(ids, &request, reply, rows);
+    }
+}
+
+/// The blocking client.
+pub struct SyncClient {
+    pub client: Arc<aerospike_sync::Client>,
+    pub calls: Calls,
+}
+
+impl BlockingBackend for SyncClient {
+    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+        let (client, calls) = (&self.client, &self.calls);
+        let mut request = calls.request(access, ids);
+        let reply = match &mut request {
+            Request::Get(key) => Reply::Get(client.get(&calls.policies.read, key, Bins::All)),
+            Request::Put(key, bins) => Reply::Put(client.put(&calls.policies.write, key, bins)),
+            Request::Batch(ops) => Reply::Batch(client.batch(calls.batch_policy(access), ops)),
+        };
+        calls.answer(ids, &request, reply, rows);
+    }
+}
+
+/// The harness without the client: builds each request like the clients do, then answers
+/// at once as if every key held its value (reads still run the integrity check).
+pub struct Ready {
+    pub calls: Calls,
+}
+
+impl Ready {
+    fn answer(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+        std::hint::black_box(self.calls.request(access, ids));
+        rows.extend(ids.iter().map(|&id| match access {
+            Access::Read => self.calls.read(id, Some(&self.calls.object.value(id))),
+            Access::Write => Row::Written,
+        }));
+    }
+}
+
+impl Backend for Ready {
+    /// Ready on its second poll: one yield, as every real call suspends at least once, so
+    /// tasks take turns on the workers instead of the first ones spinning alone.
+    async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+        tokio::task::yield_now().await;
+        self.answer(access, ids, rows);
+    }
+}
+
+impl BlockingBackend for Ready {
+    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+        self.answer(access, ids, rows);
+    }
+}

@@ -1,0 +1,29 @@
+//! The CPU time this process has used, so a run can report CPU per op (the client's cost,
+//! or the harness's own in self-overhead mode).
+
+use std::time::Duration;
+
+/// User plus system time of the whole process.
+pub fn process_time() -> Duration {
+    // SAFETY: `getrusage` only writes the struct we pass.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn grows_with_work() {
+        let before = super::process_time();
+        let mut x = 0u64;
+        for i in 0..50_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        assert!(super::process_time() > before, "{x}");
+    }
+}

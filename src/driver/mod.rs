@@ -1,0 +1,237 @@
+//! The closed-loop driver behind the CLI and the Criterion throughput groups.
+//!
+//! N async tasks sharing one client, or N OS threads sharing one blocking client, each call
+//! back to back until the run ends; every call is timed and recorded (warm-up excluded),
+//! and a per-second ticker reports each window as it closes.
+//!
+//! - [`timeline`]: warm-up, windows, end.
+//! - [`recorder`]: per-thread shards the calls are counted into.
+//! - [`ticker`]: the per-second harvest and the CPU-time reads.
+//! - [`backend`]: the client call (async, blocking, or a ready stand-in) and its rows.
+//! - [`policy`]: timeout and pool knobs.
+//! - [`seed`]: loading the key space before a run.
+//! - [`cpu`]: process CPU time.
+
+pub mod backend;
+pub mod cpu;
+pub mod policy;
+pub mod recorder;
+pub mod seed;
+pub mod ticker;
+pub mod timeline;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use backend::{AsyncClient, Backend, BlockingBackend, Calls, Ready, SyncClient};
+pub use policy::{DEFAULT_TIMEOUT_MS, Policies, Pool};
+
+use crate::stats::{Figures, Row};
+use crate::workload::keys::Sequence;
+use crate::workload::{Access, Picker, Workload};
+use recorder::Recorder;
+use ticker::Ticker;
+use timeline::Timeline;
+
+/// How long tasks still running at the end may take to finish their call before they are
+/// abandoned (only possible when the per-op timeout is off and the server stalls).
+pub const LINGER: Duration = Duration::from_secs(5);
+
+/// How the load is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum Mode {
+    /// Async tasks on the current Tokio runtime, sharing one client.
+    Async { tasks: usize },
+    /// OS threads sharing one blocking client.
+    Sync { threads: usize },
+}
+
+impl Mode {
+    pub fn concurrency(self) -> usize {
+        match self {
+            Mode::Async { tasks } => tasks,
+            Mode::Sync { threads } => threads,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Async { .. } => "async",
+            Mode::Sync { .. } => "sync",
+        }
+    }
+}
+
+/// One run: what to do, for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    pub workload: Workload,
+    pub mode: Mode,
+    pub warmup: Duration,
+    pub duration: Duration,
+    /// Total timeout of every call in ms; 0 = no per-op timeout.
+    pub timeout_ms: u32,
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), String> {
+        self.workload.validate()?;
+        if self.duration.is_zero() {
+            return Err("invalid duration 0: use -d 1 or more seconds".into());
+        }
+        if self.mode.concurrency() == 0 {
+            return Err("no tasks or threads: use -z 1 or more, or --threads 1 or more".into());
+        }
+        Ok(())
+    }
+
+    /// The request builder for this run's client backends.
+    pub fn calls(&self) -> Calls {
+        Calls {
+            policies: Policies::new(self.timeout_ms, self.workload.mix.write_kind()),
+            object: self.workload.object,
+        }
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Figures of each one-second window of the measured span.
+    pub seconds: Vec<Figures>,
+    /// Figures of the whole measured span (the sum of the windows).
+    pub total: Figures,
+    /// Process CPU time over the measured span.
+    pub cpu: Duration,
+    /// Tasks abandoned in a call after the end (see [`LINGER`]).
+    pub abandoned: usize,
+}
+
+impl Run {
+    /// Process CPU nanoseconds per successful op.
+    pub fn cpu_ns_per_op(&self) -> f64 {
+        self.cpu.as_nanos() as f64 / self.total.ops.max(1) as f64
+    }
+}
+
+/// Runs `config` with `tasks` async tasks on the current runtime; `on_window` sees each
+/// window's figures as it closes.
+pub async fn run_tasks<B: Backend>(
+    backend: Arc<B>,
+    config: &Config,
+    tasks: usize,
+    on_window: &mut dyn FnMut(usize, &Figures),
+) -> Run {
+    let recorder = Arc::new(Recorder::new(Timeline::new(Instant::now(), config.warmup, config.duration)));
+    let sequence = Arc::new(Sequence::default());
+    let mut handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            let mut worker = Worker::new(config, task, &sequence, recorder.clone());
+            let backend = backend.clone();
+            tokio::spawn(async move {
+                while let Some(access) = worker.next() {
+                    let started = Instant::now();
+                    backend.call(access, &worker.ids, &mut worker.rows).await;
+                    worker.done(started);
+                }
+            })
+        })
+        .collect();
+    let mut ticker = Ticker::new(&recorder, on_window);
+    while let Some(due) = ticker.next_due() {
+        tokio::time::sleep_until(due.into()).await;
+        ticker.fire();
+    }
+    let linger = tokio::time::Instant::now() + LINGER;
+    let mut abandoned = 0;
+    for handle in &mut handles {
+        if tokio::time::timeout_at(linger, &mut *handle).await.is_err() {
+            handle.abort();
+            abandoned += 1;
+        }
+    }
+    finish(ticker, config, abandoned)
+}
+
+/// Runs `config` with `threads` OS threads calling `backend`; `on_window` sees each
+/// window's figures as it closes. Threads cannot be abandoned: with the per-op timeout off,
+/// a stalled server delays the return.
+pub fn run_threads<B: BlockingBackend>(
+    backend: &B,
+    config: &Config,
+    threads: usize,
+    on_window: &mut dyn FnMut(usize, &Figures),
+) -> Run {
+    let recorder = Arc::new(Recorder::new(Timeline::new(Instant::now(), config.warmup, config.duration)));
+    let sequence = Arc::new(Sequence::default());
+    let mut ticker = Ticker::new(&recorder, on_window);
+    std::thread::scope(|s| {
+        for thread in 0..threads {
+            let mut worker = Worker::new(config, thread, &sequence, recorder.clone());
+            s.spawn(move || {
+                while let Some(access) = worker.next() {
+                    let started = Instant::now();
+                    backend.call(access, &worker.ids, &mut worker.rows);
+                    worker.done(started);
+                }
+            });
+        }
+        while let Some(due) = ticker.next_due() {
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            ticker.fire();
+        }
+    });
+    finish(ticker, config, 0)
+}
+
+fn finish(ticker: Ticker<'_>, config: &Config, abandoned: usize) -> Run {
+    let ticks = ticker.finish();
+    Run {
+        total: Figures::of(&ticks.total, config.duration),
+        seconds: ticks.seconds,
+        cpu: ticks.cpu,
+        abandoned,
+    }
+}
+
+/// The loop state of one task or thread.
+struct Worker {
+    picker: Picker,
+    recorder: Arc<Recorder>,
+    ids: Vec<u64>,
+    rows: Vec<Row>,
+    end: Instant,
+    now: Instant,
+}
+
+impl Worker {
+    fn new(config: &Config, index: usize, sequence: &Arc<Sequence>, recorder: Arc<Recorder>) -> Worker {
+        let batch = config.workload.batch_size;
+        Worker {
+            picker: config.workload.picker(index, sequence.clone()),
+            end: recorder.timeline().end,
+            recorder,
+            ids: Vec::with_capacity(batch),
+            rows: Vec::with_capacity(batch),
+            now: Instant::now(),
+        }
+    }
+
+    /// The next call's access (its ids in `self.ids`), or `None` once the run has ended.
+    fn next(&mut self) -> Option<Access> {
+        if self.now >= self.end {
+            return None;
+        }
+        self.rows.clear();
+        Some(self.picker.next(&mut self.ids))
+    }
+
+    /// Records the call that started at `started`.
+    fn done(&mut self, started: Instant) {
+        self.now = Instant::now();
+        self.recorder.record(self.now, self.now - started, &self.rows);
+    }
+}

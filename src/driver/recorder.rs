@@ -1,0 +1,168 @@
+//! Where calls are counted while a run goes on.
+//!
+//! Each OS thread that records gets its own shard (found through a thread-local), so
+//! recording takes an uncontended lock and touches a histogram that stays in that core's
+//! cache, however many tasks run. A shard keeps the windows not yet harvested; the ticker
+//! harvests window `k` from every shard once `k` has ended. A call recorded after its window
+//! was harvested (its thread was descheduled between the clock read and the record) counts
+//! in the next open window, so every measured call is counted exactly once.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::timeline::Timeline;
+use crate::stats::{Row, Tally};
+
+/// Counts the calls of one run.
+pub struct Recorder {
+    /// Tells this run's shards from those of earlier runs on the same threads.
+    id: u64,
+    timeline: Timeline,
+    shards: Mutex<Vec<Arc<Shard>>>,
+}
+
+#[derive(Default)]
+struct Shard(Mutex<Pending>);
+
+/// The windows of one shard from `first` on.
+#[derive(Default)]
+struct Pending {
+    first: usize,
+    windows: VecDeque<Tally>,
+}
+
+thread_local! {
+    /// This thread's shard of each recorder it has recorded into; entries of finished
+    /// runs are dropped when the next run registers.
+    static SHARDS: RefCell<Vec<(u64, Arc<Shard>)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Recorder {
+    pub fn new(timeline: Timeline) -> Recorder {
+        static IDS: AtomicU64 = AtomicU64::new(0);
+        Recorder {
+            id: IDS.fetch_add(1, Ordering::Relaxed),
+            timeline,
+            shards: Mutex::default(),
+        }
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// Counts a call that ended at `end` after `latency`; calls outside the measured
+    /// span are not counted.
+    pub fn record(&self, end: Instant, latency: Duration, rows: &[Row]) {
+        let Some(window) = self.timeline.window_of(end) else { return };
+        SHARDS.with_borrow_mut(|mine| {
+            let shard = match mine.iter().position(|(id, _)| *id == self.id) {
+                Some(i) => &mine[i].1,
+                None => self.register(mine),
+            };
+            lock(&shard.0).window(window).record(latency.as_nanos() as u64, rows);
+        });
+    }
+
+    fn register<'a>(&self, mine: &'a mut Vec<(u64, Arc<Shard>)>) -> &'a Arc<Shard> {
+        // A shard only its thread still holds belongs to a recorder that is gone.
+        mine.retain(|(_, shard)| Arc::strong_count(shard) > 1);
+        let shard = Arc::new(Shard::default());
+        lock(&self.shards).push(shard.clone());
+        mine.push((self.id, shard));
+        &mine.last().expect("just pushed").1
+    }
+
+    /// Takes window `k` from every shard, with anything recorded late into earlier ones;
+    /// windows must be harvested in order.
+    pub fn harvest(&self, k: usize) -> Tally {
+        self.collect(|pending| {
+            let due = (k + 1).saturating_sub(pending.first).min(pending.windows.len());
+            pending.first = k + 1;
+            Tally::sum(&pending.windows.drain(..due).collect::<Vec<_>>())
+        })
+    }
+
+    /// Takes everything still recorded, as one window (the last, once no call runs).
+    pub fn harvest_rest(&self) -> Tally {
+        self.collect(|pending| Tally::sum(&std::mem::take(&mut pending.windows)))
+    }
+
+    fn collect(&self, mut take: impl FnMut(&mut Pending) -> Tally) -> Tally {
+        let shards = lock(&self.shards).clone();
+        let mut sum = Tally::default();
+        for shard in &shards {
+            sum.merge(&take(&mut lock(&shard.0)));
+        }
+        sum
+    }
+}
+
+impl Pending {
+    /// Window `k`, or the first open one if `k` was harvested already.
+    fn window(&mut self, k: usize) -> &mut Tally {
+        let i = k.saturating_sub(self.first);
+        if self.windows.len() <= i {
+            self.windows.resize_with(i + 1, Tally::default);
+        }
+        &mut self.windows[i]
+    }
+}
+
+/// Locks, ignoring poisoning: a panicking task leaves counts that are still counts.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn every_measured_call_counts_once_in_its_window() {
+        let start = Instant::now();
+        let recorder = Arc::new(Recorder::new(Timeline::new(start, ms(1000), ms(3000))));
+        let at = |offset| start + ms(offset);
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                let r = &recorder;
+                s.spawn(move || {
+                    r.record(at(500), ms(1), &[Row::Hit]); // warm-up: not counted
+                    r.record(at(1000), ms(1), &[Row::Hit, Row::Miss]);
+                    r.record(at(2500), ms(1), &[Row::Written]);
+                    r.record(at(4000), ms(1), &[Row::Hit]); // after the end: not counted
+                });
+            }
+        });
+        let first = recorder.harvest(0);
+        assert_eq!((first.counts.calls, first.counts.reads), (3, 6));
+        // A late call for window 0 lands in window 1, the first still open.
+        recorder.record(at(1100), ms(1), &[Row::Miss]);
+        let second = recorder.harvest(1);
+        assert_eq!((second.counts.writes, second.counts.misses), (3, 1));
+        // A thread that first records after some harvests still lands in its window.
+        std::thread::scope(|s| {
+            s.spawn(|| recorder.record(at(3500), ms(1), &[Row::Written]));
+        });
+        assert_eq!(recorder.harvest(2).counts.writes, 1);
+        assert_eq!(recorder.harvest_rest().counts.calls, 0);
+    }
+
+    #[test]
+    fn a_new_run_on_the_same_thread_gets_a_new_shard() {
+        let timeline = Timeline::new(Instant::now(), Duration::ZERO, ms(60_000));
+        for _ in 0..3 {
+            let recorder = Recorder::new(timeline);
+            recorder.record(Instant::now(), ms(1), &[Row::Hit]);
+            assert_eq!(recorder.harvest_rest().counts.reads, 1);
+        }
+        SHARDS.with_borrow(|mine| assert!(mine.len() <= 2, "finished runs are dropped"));
+    }
+}

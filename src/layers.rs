@@ -1,0 +1,132 @@
+//! What the per-layer benchmark groups (`key`, `rng`, `timer`, `pool`, `single_op`, `batch`,
+//! `floor`) share: the record they address, its seeding, the groups' pace, and running timed
+//! work as Tokio tasks, where an application's client calls run.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use aerospike_core::{Bin, Key, Value, WritePolicy};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion};
+use tokio::runtime::Runtime;
+use tokio::sync::Barrier;
+
+use crate::harness;
+
+pub const NAMESPACE: &str = "test";
+/// Three bytes, so a get request is the 72 bytes the `floor` group mirrors.
+pub const SET: &str = "set";
+/// The one integer bin every seeded record holds.
+pub const BIN: &str = "v";
+/// Records `0..SEEDED` exist before any read is measured.
+pub const SEEDED: u64 = 1000;
+
+/// How long a group samples: pure CPU work settles fast, network round trips need longer.
+pub struct Pace {
+    pub measurement: Duration,
+    pub samples: usize,
+}
+
+/// In-process work: key building, rng draws, timer registration.
+pub const CPU: Pace = Pace {
+    measurement: Duration::from_secs(1),
+    samples: 50,
+};
+
+/// Anything that crosses a socket.
+pub const NET: Pace = Pace {
+    measurement: Duration::from_millis(1500),
+    samples: 30,
+};
+
+/// A benchmark group named for its layer, with the suite's warm-up and `pace`, sized so the
+/// whole suite stays within its time budget on a 2-core machine. 10 000 bootstrap resamples,
+/// a tenth of Criterion's default, which spends seconds per benchmark on analysis and plots
+/// there (most of a `--quick` run); the estimates do not depend on it, only how finely
+/// their confidence bounds are resolved.
+pub fn group<'a>(c: &'a mut Criterion, name: &str, pace: Pace) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(pace.measurement)
+        .sample_size(pace.samples)
+        .nresamples(10_000);
+    group
+}
+
+/// The key of record `id`: an integer user key in [`NAMESPACE`] / [`SET`].
+pub fn key(id: u64) -> Key {
+    or_exit(Key::new(NAMESPACE, SET, Value::from(id)), "building a key")
+}
+
+pub fn keys(ids: Range<u64>) -> Vec<Key> {
+    ids.map(key).collect()
+}
+
+/// The record body: one integer bin.
+pub fn bin(value: i64) -> Bin {
+    Bin::new(BIN, Value::from(value))
+}
+
+/// Keys `0..SEEDED`, written once per process through the harness client before the first
+/// read measures them.
+pub fn seeded_keys() -> &'static [Key] {
+    static KEYS: OnceLock<Vec<Key>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let bench = harness::bench();
+        let keys = keys(0..SEEDED);
+        let policy = WritePolicy::default();
+        bench.runtime.block_on(async {
+            for key in &keys {
+                or_exit(bench.client.put(&policy, key, &[bin(1)]).await, "seeding");
+            }
+        });
+        keys
+    })
+}
+
+/// The value, or the process ends with `<what>: <error>`: a benchmark must not go on timing a
+/// call that fails.
+pub fn or_exit<T, E: Display>(result: Result<T, E>, what: &str) -> T {
+    result.unwrap_or_else(|e| harness::exit_with(&format!("{what}: {e}")))
+}
+
+/// Runs `routine` as a task on `rt` (on a worker thread of a multi-thread runtime, beside the
+/// client's own tasks) and returns what it returns.
+pub fn in_task<T, F>(rt: &Runtime, routine: F) -> T
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    or_exit(rt.block_on(rt.spawn(routine)), "benchmark task")
+}
+
+/// Wall time for `tasks` tasks to each run `routine(task_index)`, all released at once by a
+/// barrier, so spawning is not timed.
+pub fn time_tasks<F, Fut>(rt: &Runtime, tasks: usize, routine: F) -> Duration
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(tasks + 1));
+    let handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            let (barrier, work) = (barrier.clone(), routine(task));
+            rt.spawn(async move {
+                barrier.wait().await;
+                work.await;
+            })
+        })
+        .collect();
+    rt.block_on(async {
+        barrier.wait().await;
+        let start = Instant::now();
+        for handle in handles {
+            or_exit(handle.await, "benchmark task");
+        }
+        start.elapsed()
+    })
+}

@@ -1,0 +1,160 @@
+//! The JSON result of a run: what it measured against (fingerprint), every knob, the
+//! outcome and the per-second series. Written through a temporary file and a rename, so an
+//! interrupted run leaves no half-written result.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::driver::{Mode, Pool, Run};
+use crate::meta::Fingerprint;
+use crate::stats::Figures;
+use crate::workload::Workload;
+
+/// Every knob of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Knobs {
+    #[serde(flatten)]
+    pub mode: Mode,
+    #[serde(flatten)]
+    pub workload: Workload,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    /// Total timeout of each call; 0 = no per-op timeout.
+    pub timeout_ms: u32,
+    #[serde(flatten)]
+    pub pool: Pool,
+    /// Tokio worker threads running the tasks (async mode).
+    pub workers: usize,
+    pub seeded: bool,
+    /// The client call was replaced by a ready future: the figures are the harness's own.
+    pub self_overhead: bool,
+}
+
+/// The outcome of the whole measured span.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Process CPU time per successful op over the measured span.
+    pub cpu_ns_per_op: f64,
+    /// Tasks still in a call `LINGER` after the end, abandoned.
+    pub abandoned: usize,
+}
+
+impl Outcome {
+    pub fn of(run: &Run) -> Outcome {
+        Outcome {
+            figures: run.total.clone(),
+            cpu_ns_per_op: run.cpu_ns_per_op(),
+            abandoned: run.abandoned,
+        }
+    }
+}
+
+/// The file's content.
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    pub fingerprint: &'a Fingerprint,
+    pub knobs: &'a Knobs,
+    pub outcome: &'a Outcome,
+    pub seconds: &'a [Figures],
+}
+
+/// `reports/runs/<UTC timestamp>-<mode>.json`.
+pub fn default_path(knobs: &Knobs, now: SystemTime) -> PathBuf {
+    let overhead = if knobs.self_overhead { "-self-overhead" } else { "" };
+    PathBuf::from("reports/runs").join(format!("{}-{}{overhead}.json", utc_stamp(now), knobs.mode.name()))
+}
+
+/// Writes `document` to `path` through `<path>.partial` and a rename.
+pub fn write(path: &Path, document: &Document<'_>) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write the result to {}: {e}", path.display());
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+    }
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let json = serde_json::to_vec_pretty(document).map_err(|e| fail(&e))?;
+    std::fs::write(&partial, json).map_err(|e| fail(&e))?;
+    std::fs::rename(&partial, path).map_err(|e| fail(&e))
+}
+
+/// `YYYYMMDDTHHMMSSZ`.
+fn utc_stamp(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn stamps_are_utc_calendar_times() {
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_779_703_445);
+        assert_eq!(utc_stamp(t), "20260525T100405Z");
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn write_replaces_atomically() {
+        let dir = std::env::temp_dir().join(format!("aerobench-result-{}", std::process::id()));
+        let path = dir.join("nested/r.json");
+        let fp = Fingerprint {
+            target: "embedded".into(),
+            nodes: 1,
+            hosts: vec![],
+            server: "s".into(),
+            client: "c".into(),
+            commit: "x".into(),
+            machine: "m".into(),
+        };
+        let knobs = Knobs {
+            mode: Mode::Async { tasks: 2 },
+            workload: Workload::default(),
+            duration_s: 1.0,
+            warmup_s: 0.0,
+            timeout_ms: 0,
+            pool: Pool::default(),
+            workers: 1,
+            seeded: false,
+            self_overhead: true,
+        };
+        let outcome = Outcome {
+            figures: Figures::of(&Default::default(), Duration::from_secs(1)),
+            cpu_ns_per_op: 0.0,
+            abandoned: 0,
+        };
+        let doc = Document { fingerprint: &fp, knobs: &knobs, outcome: &outcome, seconds: &[] };
+        write(&path, &doc).unwrap();
+        let back: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(back["knobs"]["mode"], "async");
+        assert_eq!(back["knobs"]["tasks"], 2);
+        assert_eq!(back["knobs"]["workload"], "RU,50");
+        assert_eq!(back["knobs"]["max_conns_per_node"], 256);
+        assert_eq!(back["outcome"]["mismatches"], 0);
+        assert!(!dir.join("nested/r.json.partial").exists());
+        std::fs::remove_dir_all(dir).unwrap();
+        assert!(default_path(&knobs, UNIX_EPOCH).ends_with("19700101T000000Z-async-self-overhead.json"));
+    }
+}

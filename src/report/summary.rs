@@ -1,0 +1,78 @@
+//! The block printed when a run ends: what ran, then its outcome.
+
+use std::fmt::Write;
+
+use super::latency;
+use super::result::{Knobs, Outcome};
+use crate::driver::Mode;
+
+/// The summary block (several lines, ending with a newline).
+pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
+    let f = &outcome.figures;
+    let p = &f.latency_ns;
+    let mut out = String::from("---- summary ----\n");
+    let mut row = |name: &str, value: String| {
+        let _ = writeln!(out, "{name:<12}{value}");
+    };
+    row("mode", mode(knobs));
+    row(
+        "workload",
+        format!(
+            "{} over {} keys, object {}, batch {}{}",
+            knobs.workload.mix,
+            knobs.workload.keys,
+            knobs.workload.object,
+            knobs.workload.batch_size,
+            if knobs.seeded { ", seeded" } else { "" }
+        ),
+    );
+    row("measured", format!("{:.0} s after {:.0} s warm-up", knobs.duration_s, knobs.warmup_s));
+    row("TPS", format!("{:.0}", f.tps));
+    row(
+        "ops",
+        format!("{} (reads {}, writes {}, misses {}) in {} calls", f.ops, f.reads, f.writes, f.misses, f.calls),
+    );
+    row("errors", f.errors.to_string());
+    row("timeouts", f.timeouts.to_string());
+    if !f.failures.is_empty() {
+        let named: Vec<String> = f.failures.iter().map(|(name, n)| format!("{name} {n}")).collect();
+        row("failures", named.join(", "));
+    }
+    row("mismatches", f.mismatches.to_string());
+    row(
+        "latency",
+        format!(
+            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            latency(p.p50),
+            latency(p.p90),
+            latency(p.p99),
+            latency(p.p999),
+            latency(p.max)
+        ),
+    );
+    let cpu = latency(outcome.cpu_ns_per_op as u64);
+    match knobs.self_overhead {
+        true => row("overhead", format!("{cpu} CPU per op: the harness alone, client call replaced")),
+        false => row("CPU/op", format!("{cpu} (whole process, measured span)")),
+    }
+    if outcome.abandoned > 0 {
+        row("abandoned", format!("{} tasks still in a call after the end", outcome.abandoned));
+    }
+    out
+}
+
+fn mode(knobs: &Knobs) -> String {
+    let timeout = match knobs.timeout_ms {
+        0 => "no per-op timeout".to_string(),
+        ms => format!("timeout {ms} ms"),
+    };
+    let pool = &knobs.pool;
+    let load = match knobs.mode {
+        Mode::Async { tasks } => format!("async, {tasks} tasks on {} workers", knobs.workers),
+        Mode::Sync { threads } => format!("sync, {threads} threads"),
+    };
+    format!(
+        "{load}, {timeout}, pool max {} min {} pools {}",
+        pool.max_conns_per_node, pool.min_conns_per_node, pool.conn_pools_per_node
+    )
+}

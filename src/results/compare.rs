@@ -1,0 +1,152 @@
+//! Two saved baselines compared benchmark by benchmark: the relative change of the mean
+//! time with a bootstrap confidence interval, and a verdict by Criterion's own rule.
+//!
+//! Criterion compares a run with one baseline, but `--baseline` cannot be combined with
+//! `--save-baseline`, and interleaved runs of two commits need both saved. So the change is
+//! computed here from the two baselines' raw samples (`sample.json`), the way Criterion
+//! does: resample each side with replacement, take the ratio of means, read the 2.5th and
+//! 97.5th percentiles. The verdict applies Criterion's threshold rule: a change counts only
+//! when the whole interval lies beyond ±1% noise.
+
+use std::path::Path;
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Deserialize;
+
+use super::{BenchResult, Estimate, Interval, format_ns, load};
+
+/// Criterion's default noise threshold.
+pub const NOISE: f64 = 0.01;
+const RESAMPLES: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Improved,
+    Regressed,
+    WithinNoise,
+}
+
+impl Verdict {
+    pub fn of(change: &Estimate) -> Verdict {
+        let Interval { lower_bound, upper_bound } = change.confidence_interval;
+        if upper_bound < -NOISE {
+            Verdict::Improved
+        } else if lower_bound > NOISE {
+            Verdict::Regressed
+        } else {
+            Verdict::WithinNoise
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Improved => "improved",
+            Verdict::Regressed => "regressed",
+            Verdict::WithinNoise => "within noise",
+        }
+    }
+}
+
+/// One benchmark in both baselines.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub a: BenchResult,
+    pub b: BenchResult,
+    /// Relative change of the mean time from A to B (0.05 = 5% slower).
+    pub change: Estimate,
+    pub verdict: Verdict,
+}
+
+#[derive(Deserialize)]
+struct Sample {
+    iters: Vec<f64>,
+    times: Vec<f64>,
+}
+
+/// Per-iteration times of one run (`<bench dir>/<run>/sample.json`).
+fn per_iteration_times(result: &BenchResult, run: &str) -> Option<Vec<f64>> {
+    let text = std::fs::read_to_string(result.dir.join(run).join("sample.json")).ok()?;
+    let sample: Sample = serde_json::from_str(&text).ok()?;
+    Some(sample.times.iter().zip(&sample.iters).map(|(t, i)| t / i).collect())
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+/// Bootstrap estimate of `mean(b) / mean(a) - 1`.
+pub fn relative_change(a: &[f64], b: &[f64]) -> Estimate {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
+    let mut resample = |values: &[f64]| -> f64 {
+        let total: f64 = (0..values.len()).map(|_| values[rng.random_range(0..values.len())]).sum();
+        total / values.len() as f64
+    };
+    let mut ratios: Vec<f64> = (0..RESAMPLES).map(|_| resample(b) / resample(a) - 1.0).collect();
+    ratios.sort_by(f64::total_cmp);
+    let at = |q: f64| ratios[((RESAMPLES as f64 - 1.0) * q) as usize];
+    Estimate {
+        point_estimate: mean(b) / mean(a) - 1.0,
+        confidence_interval: Interval {
+            lower_bound: at(0.025),
+            upper_bound: at(0.975),
+        },
+    }
+}
+
+/// Compares every benchmark present in both baselines `a` and `b` under `root`.
+pub fn compare(root: &Path, a: &str, b: &str) -> Vec<Row> {
+    let b_results = load(root, b);
+    load(root, a)
+        .into_iter()
+        .filter_map(|ra| {
+            let rb = b_results.iter().find(|r| r.id == ra.id)?.clone();
+            let change = relative_change(&per_iteration_times(&ra, a)?, &per_iteration_times(&rb, b)?);
+            Some(Row {
+                verdict: Verdict::of(&change),
+                a: ra,
+                b: rb,
+                change,
+            })
+        })
+        .collect()
+}
+
+/// The comparison as a Markdown table.
+pub fn render(rows: &[Row], a: &str, b: &str) -> String {
+    let mut out = format!(
+        "| benchmark | {a} | {b} | change | 95% CI | verdict |\n|---|---:|---:|---:|---|---|\n"
+    );
+    for row in rows {
+        let ci = row.change.confidence_interval;
+        out.push_str(&format!(
+            "| {} | {} | {} | {:+.2}% | [{:+.2}%, {:+.2}%] | {} |\n",
+            row.a.id,
+            format_ns(row.a.time_ns.point_estimate),
+            format_ns(row.b.time_ns.point_estimate),
+            row.change.point_estimate * 100.0,
+            ci.lower_bound * 100.0,
+            ci.upper_bound * 100.0,
+            row.verdict.label()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_brackets_the_true_change() {
+        let a: Vec<f64> = (0..50).map(|i| 100.0 + (i % 5) as f64).collect();
+        let b: Vec<f64> = a.iter().map(|v| v * 1.2).collect();
+        let change = relative_change(&a, &b);
+        assert!((change.point_estimate - 0.2).abs() < 1e-9);
+        let ci = change.confidence_interval;
+        assert!(ci.lower_bound < 0.2 + 1e-9 && ci.upper_bound > 0.2 - 1e-9);
+        assert_eq!(Verdict::of(&change), Verdict::Regressed);
+        assert_eq!(Verdict::of(&relative_change(&b, &a)), Verdict::Improved);
+        assert_eq!(Verdict::of(&relative_change(&a, &a)), Verdict::WithinNoise);
+    }
+}

@@ -1,0 +1,415 @@
+//! The report a person opens: `reports/<name>/index.html` and `summary.md`, built from
+//! Criterion's saved results, the CLI's JSON results and the run's fingerprint, so nobody
+//! needs to know Criterion's folder layout.
+//!
+//! One set of [`Table`]s is rendered twice, as HTML and as Markdown, so the two files
+//! always say the same thing. The page is static: inline CSS, no script, no network; links
+//! are relative and only made to files that exist, so it opens from the file system.
+
+pub mod layers;
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::harness::RunRecord;
+use crate::profile::{FLAMEGRAPH, write_atomically};
+use crate::results::{self, BenchResult, compare, fit};
+
+/// What to build the report from, and where.
+pub struct Options {
+    pub criterion_dir: PathBuf,
+    /// Directory of the CLI's JSON results (`reports/runs`).
+    pub runs_dir: PathBuf,
+    pub out_dir: PathBuf,
+    /// Two saved baselines to compare, if any.
+    pub compare: Option<(String, String)>,
+}
+
+/// A table cell: text, optionally linking to a file.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub text: String,
+    pub link: Option<String>,
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell { text, link: None }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Cell {
+        Cell::from(text.to_string())
+    }
+}
+
+/// A titled table with an optional explanation and picture.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub title: String,
+    pub intro: String,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+    /// An image file beside the page, shown under the title.
+    pub image: Option<String>,
+}
+
+/// Builds the report; returns the path of `index.html`.
+pub fn write(options: &Options) -> Result<PathBuf, String> {
+    let results = results::load(&options.criterion_dir, "new");
+    if results.is_empty() {
+        return Err(format!(
+            "no Criterion results under {}: run `cargo bench` (or `cargo bench -- --quick`) first",
+            options.criterion_dir.display()
+        ));
+    }
+    std::fs::create_dir_all(&options.out_dir).map_err(|e| format!("cannot create {}: {e}", options.out_dir.display()))?;
+    let mut tables = vec![run_table(options)];
+    if let Some(stack) = layers::stack(&results) {
+        write_atomically(&options.out_dir.join("waterfall.svg"), layers::waterfall_svg(&stack).as_bytes())?;
+        tables.push(layer_table(&stack));
+    }
+    tables.push(batch_table(&results));
+    tables.push(workload_table(options));
+    if let Some((a, b)) = &options.compare {
+        tables.push(comparison_table(options, a, b));
+    }
+    tables.extend(group_tables(options, &results));
+    let index = options.out_dir.join("index.html");
+    write_atomically(&index, html(&tables).as_bytes())?;
+    write_atomically(&options.out_dir.join("summary.md"), markdown(&tables).as_bytes())?;
+    Ok(index)
+}
+
+fn run_table(options: &Options) -> Table {
+    let path = RunRecord::path(&options.criterion_dir);
+    let record: Option<RunRecord> = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let rows = match record {
+        Some(r) => {
+            let f = r.fingerprint;
+            vec![
+                ("target", f.target),
+                ("nodes", format!("{} ({})", f.nodes, f.hosts.join(", "))),
+                ("server", f.server),
+                ("client", format!("aerospike-core {}", f.client)),
+                ("commit", f.commit),
+                ("machine", f.machine),
+                ("date", utc_date(r.started_unix)),
+            ]
+        }
+        None => vec![("fingerprint", format!("missing: {} not found", path.display()))],
+    };
+    Table {
+        title: "Run".into(),
+        intro: "What every number below was measured against (the last `cargo bench` run).".into(),
+        headers: vec!["measured against", "value"],
+        rows: rows.into_iter().map(|(k, v)| vec![k.into(), v.into()]).collect(),
+        image: None,
+    }
+}
+
+fn layer_table(stack: &[layers::Layer]) -> Table {
+    Table {
+        title: "Where one get's time goes".into(),
+        intro: "Each layer's own cost, from the TCP floor up to the whole get; the top row is the \
+                get minus every layer below it. Costs are Criterion estimates from the layer groups."
+            .into(),
+        headers: vec!["layer", "cost", "cumulative", "Δ vs the one below", "note"],
+        rows: stack
+            .iter()
+            .rev()
+            .map(|l| {
+                vec![
+                    l.name.clone().into(),
+                    results::format_ns(l.cost_ns).into(),
+                    results::format_ns(l.cumulative_ns).into(),
+                    format!("+{}", results::format_ns(l.cost_ns)).into(),
+                    l.note.clone().into(),
+                ]
+            })
+            .collect(),
+        image: Some("waterfall.svg".into()),
+    }
+}
+
+fn batch_table(results: &[BenchResult]) -> Table {
+    let rows = ["read", "write"]
+        .iter()
+        .filter_map(|kind| {
+            let points: Vec<(f64, f64)> = results
+                .iter()
+                .filter(|r| r.group == "batch" && r.function.as_deref() == Some(kind))
+                .filter_map(|r| Some((r.value.as_deref()?.parse().ok()?, r.time_ns.point_estimate)))
+                .collect();
+            let model = fit::fit(&points)?;
+            Some(vec![
+                format!("batch {kind}").into(),
+                results::format_ns(model.fixed_ns).into(),
+                results::format_ns(model.per_key_ns).into(),
+                results::format_ns(model.rms_error_ns).into(),
+                format!("{:.4}", model.r_squared).into(),
+                points.len().to_string().into(),
+            ])
+        })
+        .collect();
+    Table {
+        title: "Batch model".into(),
+        intro: "Time per batch call fitted as fixed cost + marginal cost × keys over the measured \
+                sizes (least squares). The fixed part is what batching amortizes."
+            .into(),
+        headers: vec!["operation", "fixed cost", "per key", "fit RMS error", "R²", "sizes"],
+        rows,
+        image: None,
+    }
+}
+
+fn workload_table(options: &Options) -> Table {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&options.runs_dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
+        .unwrap_or_default();
+    files.sort();
+    let rows = files
+        .iter()
+        .filter_map(|path| {
+            let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+            Some(workload_row(&doc, relative_link(&options.out_dir, path)))
+        })
+        .collect();
+    Table {
+        title: "Workloads".into(),
+        intro: format!(
+            "Closed-loop runs of `aerobench run`, one row per JSON result in {}.",
+            options.runs_dir.display()
+        ),
+        headers: vec!["result", "mode", "tasks", "TPS", "p50 / p99 / p99.9", "errors", "timeouts", "mismatches"],
+        rows,
+        image: None,
+    }
+}
+
+fn workload_row(doc: &serde_json::Value, link: String) -> Vec<Cell> {
+    let knob = |k: &str| doc["knobs"][k].to_string().trim_matches('"').to_string();
+    let out = &doc["outcome"];
+    let number = |k: &str| out[k].as_f64().unwrap_or(f64::NAN);
+    let us = |k: &str| format!("{:.0}", number(k) / 1000.0);
+    let name = Path::new(&link).file_name().map_or(link.clone(), |n| n.to_string_lossy().into_owned());
+    vec![
+        Cell { text: name, link: Some(link) },
+        knob("mode").into(),
+        knob("concurrency").into(),
+        format!("{:.0}", number("tps")).into(),
+        format!("{} / {} / {} µs", us("p50_ns"), us("p99_ns"), us("p999_ns")).into(),
+        format!("{}", out["errors"]).into(),
+        format!("{}", out["timeouts"]).into(),
+        format!("{}", out["mismatches"]).into(),
+    ]
+}
+
+fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
+    let rows = compare::compare(&options.criterion_dir, a, b)
+        .iter()
+        .map(|row| {
+            let ci = row.change.confidence_interval;
+            let diff = row.b.dir.join("profile").join(format!("diff-{a}-{b}.svg"));
+            let verdict = Cell {
+                text: row.verdict.label().into(),
+                link: diff.is_file().then(|| relative_link(&options.out_dir, &diff)),
+            };
+            vec![
+                row.a.id.clone().into(),
+                results::format_ns(row.a.time_ns.point_estimate).into(),
+                results::format_ns(row.b.time_ns.point_estimate).into(),
+                format!("{:+.2}%", row.change.point_estimate * 100.0).into(),
+                format!("[{:+.2}%, {:+.2}%]", ci.lower_bound * 100.0, ci.upper_bound * 100.0).into(),
+                verdict,
+            ]
+        })
+        .collect();
+    Table {
+        title: format!("Baseline comparison: {a} → {b}"),
+        intro: format!(
+            "Relative change of the mean with a bootstrap 95% interval; a verdict needs the whole \
+             interval beyond ±{:.0}% (Criterion's rule). A regressed verdict links its differential \
+             flamegraph where one was made (scripts/compare).",
+            compare::NOISE * 100.0
+        ),
+        headers: vec!["benchmark", "A", "B", "change", "95% CI", "verdict"],
+        rows,
+        image: None,
+    }
+}
+
+fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
+    let mut groups: Vec<&str> = results.iter().map(|r| r.group.as_str()).collect();
+    groups.dedup();
+    groups
+        .into_iter()
+        .map(|group| Table {
+            title: format!("Group {group}"),
+            intro: String::new(),
+            headers: vec!["benchmark", "time", "95% CI", "per element", "Criterion", "flamegraph"],
+            rows: results
+                .iter()
+                .filter(|r| r.group == group)
+                .map(|r| benchmark_row(options, r))
+                .collect(),
+            image: None,
+        })
+        .collect()
+}
+
+fn benchmark_row(options: &Options, r: &BenchResult) -> Vec<Cell> {
+    let ci = r.time_ns.confidence_interval;
+    let link_if = |path: PathBuf, text: &str| match path.is_file() {
+        true => Cell { text: text.into(), link: Some(relative_link(&options.out_dir, &path)) },
+        false => Cell::from("–"),
+    };
+    vec![
+        r.id.clone().into(),
+        results::format_ns(r.time_ns.point_estimate).into(),
+        format!("[{}, {}]", results::format_ns(ci.lower_bound), results::format_ns(ci.upper_bound)).into(),
+        match r.elements {
+            Some(n) => format!("{} × {n}", results::format_ns(r.per_element_ns())),
+            None => "–".into(),
+        }
+        .into(),
+        link_if(r.dir.join("report").join("index.html"), "report"),
+        link_if(r.dir.join("profile").join(FLAMEGRAPH), "flamegraph"),
+    ]
+}
+
+/// The path of `target` relative to directory `from`, with `/` separators.
+pub fn relative_link(from: &Path, target: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (from, target) = (absolute(from), absolute(target));
+    let from: Vec<Component> = from.components().collect();
+    let to: Vec<Component> = target.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let ups = std::iter::repeat_n("..".to_string(), from.len() - common);
+    let downs = to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from Unix seconds (civil-from-days, no calendar crate needed).
+pub fn utc_date(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let (z, secs) = (days + 719_468, unix % 86_400);
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
+}
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}\
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}\
+th{background:#f3f3f3}td:nth-child(n+2){font-variant-numeric:tabular-nums}p.intro{color:#555}";
+
+fn html(tables: &[Table]) -> String {
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>aerobench report</title>\
+         <style>{STYLE}</style></head><body>\n<h1>aerobench report</h1>\n"
+    );
+    for t in tables {
+        page.push_str(&format!("<h2>{}</h2>\n", escape(&t.title)));
+        if !t.intro.is_empty() {
+            page.push_str(&format!("<p class=\"intro\">{}</p>\n", escape(&t.intro)));
+        }
+        if let Some(image) = &t.image {
+            page.push_str(&format!("<p><img src=\"{}\" alt=\"{}\"></p>\n", escape(image), escape(&t.title)));
+        }
+        if t.rows.is_empty() {
+            page.push_str("<p><em>No results yet.</em></p>\n");
+            continue;
+        }
+        page.push_str("<table><tr>");
+        for h in &t.headers {
+            page.push_str(&format!("<th>{}</th>", escape(h)));
+        }
+        page.push_str("</tr>\n");
+        for row in &t.rows {
+            page.push_str("<tr>");
+            for cell in row {
+                let text = escape(&cell.text);
+                match &cell.link {
+                    Some(link) => page.push_str(&format!("<td><a href=\"{}\">{text}</a></td>", escape(link))),
+                    None => page.push_str(&format!("<td>{text}</td>")),
+                }
+            }
+            page.push_str("</tr>\n");
+        }
+        page.push_str("</table>\n");
+    }
+    page.push_str("</body></html>\n");
+    page
+}
+
+fn markdown(tables: &[Table]) -> String {
+    let mut out = String::from("# aerobench report\n");
+    for t in tables {
+        out.push_str(&format!("\n## {}\n\n", t.title));
+        if !t.intro.is_empty() {
+            out.push_str(&format!("{}\n\n", t.intro));
+        }
+        if let Some(image) = &t.image {
+            out.push_str(&format!("![{}]({image})\n\n", t.title));
+        }
+        if t.rows.is_empty() {
+            out.push_str("_No results yet._\n");
+            continue;
+        }
+        out.push_str(&format!("| {} |\n", t.headers.join(" | ")));
+        out.push_str(&format!("|{}\n", "---|".repeat(t.headers.len())));
+        for row in &t.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match &c.link {
+                    Some(link) => format!("[{}]({link})", c.text),
+                    None => c.text.replace('|', "\\|"),
+                })
+                .collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_links() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_date(1_764_120_000), "2025-11-26 01:20 UTC");
+        assert_eq!(relative_link(Path::new("/r/reports/x"), Path::new("/r/target/c/a.svg")), "../../target/c/a.svg");
+    }
+
+    #[test]
+    fn builds_a_report_from_criterion_results() {
+        let root = std::env::temp_dir().join(format!("aerobench-site-{}", std::process::id()));
+        let criterion = root.join("criterion");
+        for (id, ns) in [("floor/tokio", 20_000.0), ("single_op/async/get", 30_000.0)] {
+            crate::results::write_run(&criterion, id, "new", ns, None).unwrap();
+        }
+        for n in [1u64, 2, 4, 8] {
+            crate::results::write_run(&criterion, &format!("batch/read/{n}"), "new", 20_000.0 + 100.0 * n as f64, Some(n)).unwrap();
+        }
+        let options = Options { criterion_dir: criterion, runs_dir: root.join("runs"), out_dir: root.join("out"), compare: None };
+        let index = write(&options).unwrap();
+        let page = std::fs::read_to_string(index).unwrap();
+        assert!(page.contains("encode/decode and the rest"));
+        assert!(page.contains("Batch model") && page.contains("100.0 ns"), "per-key cost fitted");
+        assert!(root.join("out/waterfall.svg").is_file());
+        assert!(std::fs::read_to_string(root.join("out/summary.md")).unwrap().contains("| batch read |"));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

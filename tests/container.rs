@@ -1,0 +1,529 @@
+//! The container and remote targets.
+//!
+//! - Container target (needs a Docker engine; skipped with the reason printed when none
+//!   answers): builds the local server image with `scripts/build-server-image`, starts a
+//!   1-node and a 3-node cluster through testcontainers, runs put/get/batch over keys
+//!   spread over every node, and checks that no container or network is left behind,
+//!   including after the owning process is killed (SIGKILL: the next start cleans up) or
+//!   interrupted (SIGINT: testcontainers' watchdog). The official image is not needed.
+//! - Missing Docker or image: a one-line error that says how to fix it.
+//! - Remote target: a closed port fails with a one-line error naming the host; a reachable
+//!   cluster is described (nodes, build, namespaces).
+//!
+//! Child processes are this test binary re-run on one `child_*` test, which does nothing
+//! unless `AEROBENCH_CONTAINER_CHILD` is set.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use aerobench::server::cluster::partition_of;
+use aerobench::target::container::{self, LABEL_PID, LABEL_RUN};
+use aerobench::target::{ContainerSpec, Kind, Settings, Target};
+use aerospike_core::policy::{AdminPolicy, BatchPolicy, ReadPolicy, WritePolicy};
+use aerospike_core::{
+    BatchOperation, BatchReadPolicy, Bins, Client, Key, ResultCode, Value, as_bin,
+};
+
+const LOCAL_IMAGE: &str = "aerobench/server:local";
+const CHILD: &str = "AEROBENCH_CONTAINER_CHILD";
+
+fn settings(kind: Kind, nodes: usize) -> Settings {
+    Settings {
+        kind,
+        nodes,
+        ..Settings::parse(|_| None).unwrap()
+    }
+}
+
+fn local_spec() -> ContainerSpec {
+    ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| LOCAL_IMAGE.to_string())).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One Docker test at a time: each checks what is left with its label, and every start
+/// cleans what ended processes left.
+fn docker_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Whether a Docker engine answers; prints why the test is skipped when not.
+fn docker_available() -> bool {
+    match container::check_docker() {
+        Ok(()) => true,
+        Err(e) => {
+            println!("skipped: {e}");
+            false
+        }
+    }
+}
+
+/// Builds `aerobench/server:local` once per test process, from the binary cargo built for
+/// these tests.
+fn local_image() {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-server-image");
+        let out = Command::new(&script)
+            .arg(LOCAL_IMAGE)
+            .env(
+                "AEROBENCH_SERVER_BIN",
+                env!("CARGO_BIN_EXE_aerobench-server"),
+            )
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        println!("{}", String::from_utf8_lossy(&out.stdout).trim());
+        match out.status.success() {
+            true => Ok(()),
+            false => Err(format!(
+                "{} failed: {}",
+                script.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )),
+        }
+    });
+    if let Err(e) = built {
+        panic!("{e}");
+    }
+}
+
+/// Ids of containers and networks with `label`, through the docker CLI when there is one
+/// (as a user would look), else through the engine's API.
+fn left_behind(label: &str) -> (Vec<String>, Vec<String>) {
+    let cli = |args: &[&str]| -> Option<Vec<String>> {
+        let out = Command::new("docker").args(args).output().ok()?;
+        out.status.success().then(|| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+    };
+    let filter = format!("label={label}");
+    let containers = cli(&["ps", "-a", "-q", "--filter", &filter]).unwrap_or_else(|| {
+        let list = container::labelled("containers", label).unwrap();
+        list.into_iter().map(|o| o.id).collect()
+    });
+    let networks = cli(&["network", "ls", "-q", "--filter", &filter]).unwrap_or_else(|| {
+        let list = container::labelled("networks", label).unwrap();
+        list.into_iter().map(|o| o.id).collect()
+    });
+    (containers, networks)
+}
+
+fn assert_nothing_left(label: &str) {
+    let (containers, networks) = left_behind(label);
+    assert!(
+        containers.is_empty() && networks.is_empty(),
+        "left behind with {label}: containers {containers:?}, networks {networks:?}"
+    );
+}
+
+fn key(id: i64) -> Key {
+    Key::new("test", "container", Value::from(id)).unwrap()
+}
+
+/// Per node: `name -> statistics` of aerobench-server (commands served, misrouted).
+async fn node_stats(client: &Client) -> Vec<(String, std::collections::HashMap<String, u64>)> {
+    let mut all = Vec::new();
+    for node in client.nodes() {
+        let info = node
+            .info(&AdminPolicy::default(), &["statistics"])
+            .await
+            .unwrap();
+        let stats = info["statistics"]
+            .split(';')
+            .filter_map(|kv| kv.split_once('='))
+            .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+            .collect();
+        all.push((node.name().to_string(), stats));
+    }
+    all
+}
+
+/// put, get and batch read over 300 keys whose partitions fall on every node, then, where
+/// the server counts them (aerobench-server), checks that every node served commands and
+/// none reached a node that is not its master.
+async fn exercise(client: &Client, nodes: usize) {
+    assert_eq!(client.nodes().len(), nodes, "the client sees every node");
+    let ids: Vec<i64> = (0..300).collect();
+    let owners: HashSet<usize> = ids
+        .iter()
+        .map(|&id| partition_of(&key(id).digest()) % nodes)
+        .collect();
+    assert_eq!(owners.len(), nodes, "keys fall on every node");
+
+    let before = node_stats(client).await;
+    for &id in &ids {
+        let bins = [as_bin!("v", id), as_bin!("s", format!("k{id}"))];
+        client
+            .put(&WritePolicy::default(), &key(id), &bins)
+            .await
+            .unwrap();
+    }
+    for &id in &ids {
+        let record = client
+            .get(&ReadPolicy::default(), &key(id), Bins::All)
+            .await
+            .unwrap();
+        assert_eq!(record.bins["v"], Value::Int(id));
+        assert_eq!(record.bins["s"], Value::from(format!("k{id}")));
+    }
+    let mut reads: Vec<_> = ids
+        .iter()
+        .chain(&[10_000, 10_001])
+        .map(|&id| BatchOperation::read(&BatchReadPolicy::default(), key(id), Bins::All))
+        .collect();
+    client
+        .batch(&BatchPolicy::default(), &mut reads)
+        .await
+        .unwrap();
+    for (row, &id) in reads.iter().zip(ids.iter().chain(&[10_000, 10_001])) {
+        if id >= 10_000 {
+            assert_eq!(
+                row.result_code(),
+                Some(ResultCode::KeyNotFoundError),
+                "id {id}"
+            );
+            continue;
+        }
+        assert_eq!(row.result_code(), Some(ResultCode::Ok), "id {id}");
+        assert_eq!(row.record().unwrap().bins["v"], Value::Int(id));
+    }
+    let after = node_stats(client).await;
+    for ((name, b), (_, a)) in before.iter().zip(&after) {
+        let (Some(b), Some(a)) = (b.get("node_commands"), a.get("node_commands")) else {
+            continue;
+        };
+        let served = a - b;
+        assert!(served > 0, "node {name} served none of the commands");
+        let misrouted = after
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s["misrouted"]);
+        assert_eq!(
+            misrouted,
+            Some(0),
+            "node {name}: every command reached its master"
+        );
+        println!("node {name}: {served} commands");
+    }
+}
+
+#[test]
+fn local_image_clusters_of_one_and_three_nodes() {
+    if !docker_available() {
+        return;
+    }
+    let _lock = docker_lock();
+    local_image();
+    clusters_of_one_and_three_nodes(&local_spec(), Some("7.2.0.0"));
+}
+
+/// The same against the official image, when it is in the local image store (nothing is
+/// pulled: `docker pull aerospike/aerospike-server:<DEFAULT_TAG>` first).
+#[test]
+fn official_image_clusters_of_one_and_three_nodes() {
+    if !docker_available() {
+        return;
+    }
+    let spec = ContainerSpec::default();
+    if let Err(e) = container::check_image(&spec.reference()) {
+        println!("skipped: {e}");
+        return;
+    }
+    let _lock = docker_lock();
+    clusters_of_one_and_three_nodes(&spec, None);
+}
+
+/// Starts a 1-node then a 3-node cluster of `spec`, runs [`exercise`] against each, and
+/// checks that dropping the target leaves nothing behind.
+fn clusters_of_one_and_three_nodes(spec: &ContainerSpec, build: Option<&str>) {
+    let rt = runtime();
+    for nodes in [1, 3] {
+        let target = Target::start_container(settings(Kind::Container, nodes), spec.clone())
+            .unwrap_or_else(|e| panic!("{nodes}-node container cluster: {e}"));
+        let cluster = target.container.as_ref().unwrap();
+        let run = format!("{LABEL_RUN}={}", cluster.run);
+        println!("{nodes} node(s): {} at {:?}", cluster.run, cluster.hosts);
+        assert_eq!(cluster.containers.len(), nodes);
+        assert_eq!(left_behind(&run).0.len(), nodes, "one container per node");
+        assert_eq!(left_behind(&run).1.len(), 1, "one network per cluster");
+
+        let policy = target.client_policy();
+        assert!(
+            policy.use_services_alternate,
+            "containers are reached through alternates"
+        );
+        let client = rt.block_on(target.connect(&policy)).unwrap();
+        rt.block_on(exercise(&client, nodes));
+        let found = rt.block_on(target.describe(&client));
+        println!("{found}");
+        assert_eq!(found.nodes.len(), nodes);
+        if let Some(build) = build {
+            assert_eq!(found.builds, [build]);
+        }
+        assert_eq!(found.builds.len(), 1, "one build over the nodes");
+        assert_eq!(found.namespaces, ["test"]);
+        assert_eq!(found.cluster_names, ["aerobench"]);
+        let mut names = cluster.node_names.clone();
+        names.sort();
+        let mut seen: Vec<String> = client
+            .nodes()
+            .iter()
+            .map(|n| n.name().to_string())
+            .collect();
+        seen.sort();
+        assert_eq!(names, seen, "the client found the containers' nodes");
+
+        rt.block_on(client.close()).unwrap();
+        drop(target);
+        assert_nothing_left(&run);
+    }
+    assert_nothing_left(&format!("{LABEL_PID}={}", std::process::id()));
+}
+
+/// Starts a child holding a 1-node cluster (`role`: `hold` it, or `exit` at once without
+/// dropping it); returns the child and the cluster's run label once it is ready.
+fn child_with_cluster(role: &str) -> (std::process::Child, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_start_from_env",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD, role)
+        .env("AEROBENCH_TARGET", "container")
+        .env("AEROBENCH_IMAGE", LOCAL_IMAGE)
+        .env("AEROBENCH_NODES", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut run = None;
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if let Some(r) = line.strip_prefix("READY ") {
+            run = Some(r.to_string());
+            break;
+        }
+        if line.starts_with("ERROR ") {
+            let _ = child.kill();
+            panic!("child could not start its cluster: {line}");
+        }
+    }
+    let run = run.expect("child printed READY");
+    (child, format!("{LABEL_RUN}={run}"))
+}
+
+#[test]
+fn killed_or_interrupted_owner_leaves_nothing_behind() {
+    if !docker_available() {
+        return;
+    }
+    let _lock = docker_lock();
+    local_image();
+
+    // SIGKILL: nothing runs in the child; its containers stay until the next start, or
+    // clean_stale, removes them because their owner is gone.
+    let (mut child, run) = child_with_cluster("hold");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (containers, networks) = left_behind(&run);
+    assert_eq!(
+        (containers.len(), networks.len()),
+        (1, 1),
+        "a killed owner leaves its cluster"
+    );
+    assert!(container::clean_stale().unwrap() >= 2);
+    assert_nothing_left(&run);
+
+    // SIGINT (Ctrl-C): testcontainers' watchdog removes the containers before the child
+    // dies; the network goes with the next clean-up.
+    let (child, run) = child_with_cluster("hold");
+    // SAFETY: sends SIGINT to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success(), "the child ended on SIGINT");
+    assert!(
+        left_behind(&run).0.is_empty(),
+        "the watchdog removed the containers"
+    );
+    container::clean_stale().unwrap();
+    assert_nothing_left(&run);
+
+    // exit() with the cluster never dropped (as the benchmark harness keeps its target in
+    // a static): the atexit hook removes it.
+    let (child, run) = child_with_cluster("exit");
+    assert!(child.wait_with_output().unwrap().status.success());
+    assert_nothing_left(&run);
+}
+
+/// Child role: start the target the environment describes, print `READY <run>` or
+/// `ERROR <message>`; with `hold` keep the cluster until killed (at most two minutes), with
+/// `exit` call `exit(0)` without dropping it.
+#[test]
+#[ignore = "run by the other tests as a child process"]
+fn child_start_from_env() {
+    let Ok(role) = std::env::var(CHILD) else {
+        return;
+    };
+    match Target::from_env() {
+        Ok(target) => {
+            let run = target
+                .container
+                .as_ref()
+                .map(|c| c.run.clone())
+                .unwrap_or_default();
+            println!("READY {run}");
+            match role.as_str() {
+                "hold" => std::thread::sleep(Duration::from_secs(120)),
+                "exit" => {
+                    std::mem::forget(target);
+                    std::process::exit(0);
+                }
+                _ => {}
+            }
+        }
+        Err(e) => println!("ERROR {e}"),
+    }
+}
+
+/// The child's one error line for a container target started with `env`.
+fn container_error(env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "child_start_from_env",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD, "start")
+        .env("AEROBENCH_TARGET", "container");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("ERROR ")).collect();
+    assert_eq!(errors.len(), 1, "one error line in {text:?}");
+    errors[0].to_string()
+}
+
+#[test]
+fn missing_docker_fails_with_one_line_fix() {
+    let e = container_error(&[("DOCKER_HOST", "unix:///nonexistent/aerobench-docker.sock")]);
+    println!("{e}");
+    assert!(e.contains("Docker is not available"), "{e}");
+    assert!(e.contains("/nonexistent/aerobench-docker.sock"), "{e}");
+    assert!(e.contains("unset AEROBENCH_TARGET"), "{e}");
+}
+
+#[test]
+fn missing_image_fails_with_one_line_fix() {
+    if !docker_available() {
+        return;
+    }
+    let e = container_error(&[("AEROBENCH_IMAGE", "aerobench/absent:none")]);
+    println!("{e}");
+    assert!(
+        e.contains("image aerobench/absent:none is not in the local Docker image store"),
+        "{e}"
+    );
+    assert!(e.contains("scripts/build-server-image"), "{e}");
+    assert!(e.contains("docker pull"), "{e}");
+}
+
+#[test]
+fn remote_closed_port_fails_with_one_line_naming_the_host() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let host = format!("127.0.0.1:{port}");
+    let mut s = settings(Kind::Remote, 1);
+    s.hosts = vec![host.clone()];
+    let target = Target::start(s).unwrap();
+    let mut policy = target.client_policy();
+    policy.timeout = 1000;
+    let started = std::time::Instant::now();
+    let e = runtime()
+        .block_on(target.connect(&policy))
+        .err()
+        .expect("no cluster");
+    println!(
+        "after {:?} (bound {:?}): {e}",
+        started.elapsed(),
+        Target::connect_bound(&policy)
+    );
+    assert!(e.contains(&host) && e.contains("AEROSPIKE_HOSTS"), "{e}");
+    assert!(!e.contains('\n'), "one line: {e:?}");
+    let e = target.connect_blocking(&policy).err().expect("no cluster");
+    assert!(e.contains(&host) && !e.contains('\n'), "{e:?}");
+}
+
+#[test]
+fn remote_target_describes_what_it_found() {
+    let rt = runtime();
+    let embedded = Target::start(settings(Kind::Embedded, 3)).unwrap();
+    let mut s = settings(Kind::Remote, 1);
+    s.hosts = embedded.hosts.clone();
+    s.cluster_name = Some("aerobench".into());
+    let remote = Target::start(s).unwrap();
+    let client = rt
+        .block_on(remote.connect(&remote.client_policy()))
+        .unwrap();
+    let found = rt.block_on(remote.describe(&client));
+    println!("{found}");
+    assert_eq!(found.nodes.len(), 3);
+    assert_eq!(found.builds, ["7.2.0.0"]);
+    assert_eq!(found.namespaces, ["test"]);
+    assert_eq!(found.cluster_names, ["aerobench"]);
+    let line = found.to_string();
+    assert!(line.starts_with("remote target at "), "{line}");
+    assert!(
+        line.contains("3 node(s)") && line.contains("namespaces test"),
+        "{line}"
+    );
+
+    // Credentials the nodes do not accept (this server has no security, as a real one
+    // without it) fail within the bound with one line naming the hosts.
+    let mut s = settings(Kind::Remote, 1);
+    s.hosts = embedded.hosts.clone();
+    s.credentials = Some(("bench".into(), "wrong".into()));
+    let refused = Target::start(s).unwrap();
+    let mut policy = refused.client_policy();
+    policy.timeout = 1000;
+    let e = rt
+        .block_on(refused.connect(&policy))
+        .err()
+        .expect("credentials refused");
+    println!("{e}");
+    assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
+
+    // A cluster name the nodes do not have fails like an unreachable host: one line.
+    let mut s = settings(Kind::Remote, 1);
+    s.hosts = embedded.hosts.clone();
+    s.cluster_name = Some("other".into());
+    let wrong = Target::start(s).unwrap();
+    let mut policy = wrong.client_policy();
+    policy.timeout = 1000;
+    let e = rt
+        .block_on(wrong.connect(&policy))
+        .err()
+        .expect("wrong cluster name");
+    println!("{e}");
+    assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
+}

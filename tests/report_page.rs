@@ -1,0 +1,139 @@
+//! The report opens from the file system in headless Chromium (Debian's `chromium`): it
+//! renders, every link resolves to a file, and a screenshot is kept as a test artifact
+//! (`target/report-test/screenshot.png`). Skips with a message where Chromium is missing
+//! (scripts/test installs it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aerobench::results::write_run;
+use aerobench::site::{Options, write};
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+/// Criterion-shaped results for every section: layers, batch sizes, a comparison, and the
+/// per-benchmark HTML page and flamegraph files the report links to.
+fn fixture(root: &Path) -> PathBuf {
+    let criterion = root.join("criterion");
+    let mut ids: Vec<(String, f64, Option<u64>)> = [
+        ("floor/tokio", 21_000.0),
+        ("key/int/set", 310.0),
+        ("rng/xoshiro256pp", 1.2),
+        ("timer/multi_thread/sleep_reset", 95.0),
+        ("single_op/async/get", 32_000.0),
+    ]
+    .iter()
+    .map(|(id, ns)| (id.to_string(), *ns, None))
+    .collect();
+    for n in [1u64, 2, 4, 8, 16, 32, 64, 128] {
+        ids.push((
+            format!("batch/read/{n}"),
+            25_000.0 + 180.0 * n as f64,
+            Some(n),
+        ));
+    }
+    for (id, ns, elements) in &ids {
+        for (run, factor) in [("new", 1.0), ("A", 1.0), ("B", 1.3)] {
+            write_run(&criterion, id, run, ns * factor, *elements).unwrap();
+        }
+        let dir = id.split('/').fold(criterion.clone(), |d, p| d.join(p));
+        std::fs::create_dir_all(dir.join("report")).unwrap();
+        std::fs::write(dir.join("report/index.html"), "<html>criterion page</html>").unwrap();
+        std::fs::create_dir_all(dir.join("profile")).unwrap();
+        std::fs::write(
+            dir.join("profile/flamegraph.svg"),
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        )
+        .unwrap();
+    }
+    criterion
+}
+
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn report_renders_in_chromium_with_every_link_resolving() {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-test");
+    let _ = std::fs::remove_dir_all(&root);
+    let options = Options {
+        criterion_dir: fixture(&root),
+        runs_dir: root.join("runs"),
+        out_dir: root.join("report"),
+        compare: Some(("A".into(), "B".into())),
+    };
+    let index = write(&options).unwrap();
+    let html = std::fs::read_to_string(&index).unwrap();
+    let links = hrefs(&html);
+    assert!(
+        links.len() >= 20,
+        "links to Criterion pages and flamegraphs: {links:?}"
+    );
+    for link in &links {
+        assert!(
+            options.out_dir.join(link).is_file(),
+            "link {link} does not resolve"
+        );
+    }
+    assert!(html.contains("regressed"), "B is 30% slower than A");
+
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "skipped the Chromium check: no chromium; install it with `apt-get install chromium`"
+        );
+        return;
+    };
+    let url = format!("file://{}", index.display());
+    let dom = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("<table>") && dom.contains("Where one get"),
+        "Chromium rendered the page"
+    );
+    let screenshot = root.join("screenshot.png");
+    let shot = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1200,1800",
+        ])
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let png = std::fs::read(&screenshot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+}
