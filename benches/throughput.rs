@@ -1,1 +1,148 @@
-fn main() {}
+//! The seed guide's Rust-core rows as Criterion benchmarks, on the target the environment
+//! selects: the closed-loop driver behind `aerobench run` (RU,50 over 100,000 seeded keys,
+//! `I8`) at 1, 32, 256 and 512 async tasks; 1 and 32 sync threads; at 512 tasks the client
+//! defaults against no per-op timeout with `max_conns_per_node = 512`; and a batch sweep
+//! from 1 to 128 keys per call at 32 tasks.
+//!
+//! One sample is one short driver run. Criterion is handed the time `iters` key ops take at
+//! the rate that run measured, so the reported throughput (elements/s) is the run's TPS:
+//! successful key ops per second. A run with failures says so once per benchmark, since
+//! failures are not throughput. `cargo bench -- throughput` selects the group.
+
+use std::cell::Cell;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use aerobench::driver::{self, AsyncClient, Config, DEFAULT_TIMEOUT_MS, Mode, Pool, Run, SyncClient};
+use aerobench::harness::{self, Bench};
+use aerobench::workload::Workload;
+use aerospike_core::Client;
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+
+/// Measured span of one sample, after its own short warm-up (the client and its pool are
+/// shared by all samples, so only the tasks start cold).
+const SLICE: Duration = Duration::from_millis(300);
+const SLICE_WARMUP: Duration = Duration::from_millis(100);
+const SAMPLES: usize = 10;
+
+fn config(mode: Mode, batch_size: usize, timeout_ms: u32) -> Config {
+    Config {
+        workload: Workload {
+            batch_size,
+            ..Workload::default()
+        },
+        mode,
+        warmup: SLICE_WARMUP,
+        duration: SLICE,
+        timeout_ms,
+    }
+}
+
+fn throughput(c: &mut Criterion) {
+    let bench = harness::bench();
+    seed(bench);
+    let mut group = c.benchmark_group("throughput");
+    group
+        .throughput(Throughput::Elements(1))
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(SAMPLES)
+        // Every sample warms itself up; Criterion's warm-up need only run one.
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time((SLICE + SLICE_WARMUP) * SAMPLES as u32);
+    for tasks in [1, 32, 256, 512] {
+        async_row(&mut group, &format!("async/{tasks}"), &bench.client, config(Mode::Async { tasks }, 1, DEFAULT_TIMEOUT_MS));
+    }
+    let tuned = config(Mode::Async { tasks: 512 }, 1, 0);
+    async_row(&mut group, "async/512_no_timeout_pool_512", sized_pool_client(bench), tuned);
+    for threads in [1, 32] {
+        sync_row(&mut group, &format!("sync/{threads}"), config(Mode::Sync { threads }, 1, DEFAULT_TIMEOUT_MS));
+    }
+    for batch in [1, 4, 16, 32, 64, 128] {
+        let batched = config(Mode::Async { tasks: 32 }, batch, DEFAULT_TIMEOUT_MS);
+        async_row(&mut group, &format!("batch_32_tasks/{batch}"), &bench.client, batched);
+    }
+    group.finish();
+}
+
+/// Writes every key once, so reads hit and are checked.
+fn seed(bench: &Bench) {
+    let workload = Workload::default();
+    let backend = Arc::new(AsyncClient {
+        client: bench.client.clone(),
+        calls: config(Mode::Async { tasks: 1 }, 1, DEFAULT_TIMEOUT_MS).calls(),
+    });
+    if let Err(e) = bench.runtime.block_on(driver::seed::seed(backend, workload.keys, &mut |_| {})) {
+        harness::exit_with(&e);
+    }
+}
+
+/// A second client with the pool sized for 512 tasks.
+fn sized_pool_client(bench: &Bench) -> &'static Arc<Client> {
+    static CLIENT: OnceLock<Arc<Client>> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        let mut policy = bench.target.client_policy();
+        Pool {
+            max_conns_per_node: 512,
+            ..Pool::default()
+        }
+        .apply(&mut policy);
+        let client = bench.runtime.block_on(bench.target.connect(&policy));
+        Arc::new(client.unwrap_or_else(|e| harness::exit_with(&e)))
+    })
+}
+
+fn async_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, client: &Arc<Client>, config: Config) {
+    let bench = harness::bench();
+    let backend = Arc::new(AsyncClient {
+        client: client.clone(),
+        calls: config.calls(),
+    });
+    let tasks = config.mode.concurrency();
+    let warned = Cell::new(false);
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let run = bench.runtime.block_on(driver::run_tasks(backend.clone(), &config, tasks, &mut |_, _| {}));
+            time_of(&run, iters, id, &warned)
+        })
+    });
+}
+
+fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) {
+    let bench = harness::bench();
+    let policy = bench.target.client_policy();
+    let client = bench.target.connect_blocking(&policy).unwrap_or_else(|e| harness::exit_with(&e));
+    let backend = SyncClient {
+        client: Arc::new(client),
+        calls: config.calls(),
+    };
+    let threads = config.mode.concurrency();
+    let warned = Cell::new(false);
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let run = driver::run_threads(&backend, &config, threads, &mut |_, _| {});
+            time_of(&run, iters, id, &warned)
+        })
+    });
+}
+
+/// The time `iters` ops take at the run's TPS; the first run with failures says so.
+fn time_of(run: &Run, iters: u64, id: &str, warned: &Cell<bool>) -> Duration {
+    let total = &run.total;
+    if total.errors + total.timeouts > 0 && !warned.replace(true) {
+        eprintln!(
+            "aerobench: throughput/{id}: {} of {} key ops failed {:?}; TPS counts successes only",
+            total.errors + total.timeouts,
+            total.ops + total.errors + total.timeouts,
+            total.failures
+        );
+    }
+    Duration::from_secs_f64(iters as f64 / total.tps.max(f64::MIN_POSITIVE))
+}
+
+criterion_group! {
+    name = benches;
+    config = harness::criterion();
+    targets = throughput
+}
+criterion_main!(benches);

@@ -123,7 +123,11 @@ pub fn current_thread_runtime() -> Runtime {
 
 /// The Criterion configuration every group uses (`config = ` in `criterion_group!`, which
 /// then applies the command line: filters, `--quick`, `--save-baseline`, …): flamegraphs
-/// under `--profile-time`.
+/// under `--profile-time`, and 10,000 bootstrap resamples instead of 100,000, which on two
+/// cores cut the analysis of a quick group from ~12 s to ~2 s while the estimates stay
+/// the same (only the confidence bounds get slightly coarser).
 pub fn criterion() -> Criterion {
-    Criterion::default().with_profiler(Flamegraph::default())
+    Criterion::default()
+        .with_profiler(Flamegraph::default())
+        .nresamples(10_000)
 }

@@ -52,8 +52,7 @@ pub fn group<'a>(c: &'a mut Criterion, name: &str, pace: Pace) -> BenchmarkGroup
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(pace.measurement)
-        .sample_size(pace.samples)
-        .nresamples(10_000);
+        .sample_size(pace.samples);
     group
 }
 

@@ -13,6 +13,8 @@
 //! Child processes are this test binary re-run on one `child_*` test, which does nothing
 //! unless `AEROBENCH_CONTAINER_CHILD` is set.
 
+mod common;
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -23,7 +25,7 @@ use std::time::Duration;
 use aerobench::server::cluster::partition_of;
 use aerobench::target::container::{self, LABEL_PID, LABEL_RUN};
 use aerobench::target::{ContainerSpec, Kind, Settings, Target};
-use aerospike_core::policy::{AdminPolicy, BatchPolicy, ReadPolicy, WritePolicy};
+use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
 use aerospike_core::{
     BatchOperation, BatchReadPolicy, Bins, Client, Key, ResultCode, Value, as_bin,
 };
@@ -134,24 +136,6 @@ fn key(id: i64) -> Key {
     Key::new("test", "container", Value::from(id)).unwrap()
 }
 
-/// Per node: `name -> statistics` of aerobench-server (commands served, misrouted).
-async fn node_stats(client: &Client) -> Vec<(String, std::collections::HashMap<String, u64>)> {
-    let mut all = Vec::new();
-    for node in client.nodes() {
-        let info = node
-            .info(&AdminPolicy::default(), &["statistics"])
-            .await
-            .unwrap();
-        let stats = info["statistics"]
-            .split(';')
-            .filter_map(|kv| kv.split_once('='))
-            .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
-            .collect();
-        all.push((node.name().to_string(), stats));
-    }
-    all
-}
-
 /// put, get and batch read over 300 keys whose partitions fall on every node, then, where
 /// the server counts them (aerobench-server), checks that every node served commands and
 /// none reached a node that is not its master.
@@ -164,7 +148,7 @@ async fn exercise(client: &Client, nodes: usize) {
         .collect();
     assert_eq!(owners.len(), nodes, "keys fall on every node");
 
-    let before = node_stats(client).await;
+    let before = common::node_stats(client).await;
     for &id in &ids {
         let bins = [as_bin!("v", id), as_bin!("s", format!("k{id}"))];
         client
@@ -201,7 +185,7 @@ async fn exercise(client: &Client, nodes: usize) {
         assert_eq!(row.result_code(), Some(ResultCode::Ok), "id {id}");
         assert_eq!(row.record().unwrap().bins["v"], Value::Int(id));
     }
-    let after = node_stats(client).await;
+    let after = common::node_stats(client).await;
     for ((name, b), (_, a)) in before.iter().zip(&after) {
         let (Some(b), Some(a)) = (b.get("node_commands"), a.get("node_commands")) else {
             continue;

@@ -1,6 +1,12 @@
-//! Losing a node mid-run: the run still ends when it should, the calls caught by the loss
-//! are counted as failures, and calls keep succeeding on the survivors once the client has
-//! seen the new partition map.
+//! Losing a node mid-run: the run still ends when it should, whatever fails is counted under
+//! its name, and calls keep succeeding on the survivors once the client has seen the new
+//! partition map.
+//!
+//! Whether anything fails is up to the client, so it is not asserted: the embedded server
+//! answers the requests it has read before a stopped node closes its connections, and
+//! aerospike-core 3.0.0 paces a call that finds no connection to the dead node (1 ms sleeps,
+//! re-reading the partition map) instead of failing it. Most runs lose no call at all; the
+//! others count a few timeouts (calls still waiting for node 1 at their 1 s deadline).
 
 mod common;
 
@@ -51,8 +57,8 @@ async fn a_run_survives_losing_a_node() {
     eprintln!("failures: {:?}", t.failures);
     assert_eq!(run.seconds.len(), 5);
     assert_eq!(run.abandoned, 0, "every call ends within its 1 s timeout");
-    assert!(t.errors + t.timeouts > 0, "the calls in flight on node 1 fail: {t:?}");
+    assert_eq!(t.failures.values().sum::<u64>(), t.errors + t.timeouts, "every failure is named");
     assert_eq!(t.mismatches, 0);
-    let after_kill = &run.seconds[3..];
-    assert!(after_kill.iter().all(|s| s.ops > 0), "ops keep succeeding on the survivors");
+    let last = run.seconds.last().unwrap();
+    assert!(last.ops > 0, "2 s after the loss, calls succeed on the survivors: {last:?}");
 }

@@ -79,7 +79,7 @@ impl BenchResult {
 pub fn load(root: &Path, run: &str) -> Vec<BenchResult> {
     let mut found = Vec::new();
     visit(root, run, &mut found);
-    found.sort_by(|a, b| natural_key(&a.id).cmp(&natural_key(&b.id)));
+    found.sort_by_key(|r| natural_key(&r.id));
     found
 }
 

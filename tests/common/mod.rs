@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use aerobench::target::{Kind, Settings, Target};
+use std::collections::HashMap;
+
+use aerospike_core::policy::AdminPolicy;
 use aerospike_core::{Client, Key};
 
 /// Starts an embedded server with `nodes` nodes (plus `server_args`) and connects a client.
@@ -30,4 +33,23 @@ pub async fn cluster(nodes: usize) -> (Target, Client) {
 
 pub fn key(id: i64) -> Key {
     Key::new("test", "set", id.into()).unwrap()
+}
+
+/// Per node, in `client.nodes()` order: its name and the counters of aerobench-server's
+/// `statistics` info (commands served by that node, misrouted commands, …).
+pub async fn node_stats(client: &Client) -> Vec<(String, HashMap<String, u64>)> {
+    let mut all = Vec::new();
+    for node in client.nodes() {
+        let info = node
+            .info(&AdminPolicy::default(), &["statistics"])
+            .await
+            .unwrap();
+        let stats = info["statistics"]
+            .split(';')
+            .filter_map(|kv| kv.split_once('='))
+            .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+            .collect();
+        all.push((node.name().to_string(), stats));
+    }
+    all
 }

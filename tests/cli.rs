@@ -1,0 +1,150 @@
+//! `aerobench run` as a user runs it: short runs against the embedded 1- and 3-node
+//! clusters print a clean ticker whose lines add up to the JSON result, and bad input ends
+//! with one line naming the problem.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn aerobench(args: &[&str], nodes: usize, dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aerobench"))
+        .args(args)
+        .env("AEROBENCH_NODES", nodes.to_string())
+        .env_remove("AEROSPIKE_HOSTS")
+        .env_remove("AEROBENCH_TARGET")
+        .current_dir(dir)
+        .output()
+        .expect("aerobench runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aerobench-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The ticker lines' counts, summed by name.
+fn ticker_sums(stdout: &str) -> (usize, [u64; 5]) {
+    let lines: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| w.get(1) == Some(&"TPS"))
+        .collect();
+    let mut sums = [0; 5];
+    for words in &lines {
+        for (i, name) in ["reads", "writes", "misses", "errors", "timeouts"].iter().enumerate() {
+            let at = words.iter().position(|w| w == name).unwrap();
+            sums[i] += words[at + 1].parse::<u64>().unwrap();
+        }
+    }
+    (lines.len(), sums)
+}
+
+/// Runs `args` (a 2 s run after 1 s warm-up) and checks the output and the JSON result.
+fn clean_run(args: &[&str], nodes: usize, dir: &Path) -> Value {
+    let json = dir.join("result.json");
+    let mut all = vec!["run", "-d", "2", "--warmup", "1", "-k", "5000", "--json", json.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = aerobench(&all, nodes, dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let first = stdout.lines().next().unwrap();
+    assert!(first.starts_with("aerobench: measuring against target=embedded"), "{first}");
+    assert!(first.contains(&format!("nodes={nodes} ")), "{first}");
+
+    let result: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let outcome = &result["outcome"];
+    for field in ["tps", "ops", "misses", "errors", "timeouts", "mismatches", "cpu_ns_per_op"] {
+        assert!(outcome[field].is_number(), "outcome.{field} in {outcome}");
+    }
+    for p in ["p50", "p90", "p99", "p999", "max"] {
+        assert!(outcome["latency_ns"][p].as_u64().unwrap() > 0, "latency {p}");
+    }
+    for field in ["target", "nodes", "client", "commit", "machine"] {
+        assert!(!result["fingerprint"][field].is_null(), "fingerprint.{field}");
+    }
+    for knob in ["mode", "keys", "workload", "object", "batch_size", "duration_s", "warmup_s", "timeout_ms",
+        "max_conns_per_node", "min_conns_per_node", "conn_pools_per_node", "workers", "seeded", "self_overhead"]
+    {
+        assert!(!result["knobs"][knob].is_null(), "knobs.{knob}");
+    }
+    assert_eq!(result["fingerprint"]["nodes"], nodes);
+    let count = |f: &str| outcome[f].as_u64().unwrap();
+    assert_eq!((count("errors"), count("timeouts"), count("mismatches")), (0, 0, 0), "{outcome}");
+
+    let (lines, [reads, writes, misses, errors, timeouts]) = ticker_sums(&stdout);
+    assert_eq!(lines, 2, "one ticker line per measured second:\n{stdout}");
+    assert_eq!(reads + writes, count("ops"));
+    assert_eq!((misses, errors, timeouts), (count("misses"), 0, 0));
+    assert_eq!(result["seconds"].as_array().unwrap().len(), 2);
+    for name in ["summary", "TPS", "mismatches", "latency", "result"] {
+        assert!(stdout.contains(name), "summary shows {name}:\n{stdout}");
+    }
+    result
+}
+
+#[test]
+fn seeded_runs_on_one_and_three_nodes_are_clean() {
+    for nodes in [1, 3] {
+        let dir = scratch(&format!("n{nodes}"));
+        let result = clean_run(&["-z", "16", "-w", "RU,50", "--seed"], nodes, &dir);
+        assert_eq!(result["outcome"]["misses"], 0, "seeded: every read finds its key");
+        assert_eq!(result["knobs"]["tasks"], 16);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+#[test]
+fn sync_batches_and_timeout_off_are_clean() {
+    let dir = scratch("sync");
+    let result = clean_run(
+        &["--threads", "4", "--batch-size", "8", "-o", "S32", "-w", "RR,70", "--timeout-ms", "0", "--seed"],
+        1,
+        &dir,
+    );
+    let knobs = &result["knobs"];
+    assert_eq!((knobs["mode"].as_str(), knobs["threads"].as_u64()), (Some("sync"), Some(4)));
+    assert_eq!((knobs["batch_size"].as_u64(), knobs["timeout_ms"].as_u64()), (Some(8), Some(0)));
+    assert_eq!(knobs["object"], "S32");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn self_overhead_writes_its_result_under_reports_runs() {
+    let dir = scratch("overhead");
+    let out = aerobench(&["run", "-d", "1", "--warmup", "0", "-z", "4", "--self-overhead"], 1, &dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("the harness alone"), "{stdout}");
+    let runs: Vec<_> = std::fs::read_dir(dir.join("reports/runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let name = runs[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.ends_with("-async-self-overhead.json"), "{name}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_problem() {
+    let dir = scratch("bad");
+    for (args, needle) in [
+        (&["run", "--bogus"][..], "--bogus"),
+        (&["run", "-z", "0"], "--tasks"),
+        (&["run", "-w", "XX"], "RU,<read%>"),
+        (&["run", "-o", "Q1"], "I8, S<bytes> or B<bytes>"),
+        (&["run", "--batch-size", "500"], "--batch-size"),
+        (&["run", "--min-conns", "300"], "--min-conns 300"),
+        (&["run", "--threads", "2", "--workers", "2"], "--workers"),
+        (&["run", "-z", "4", "--threads", "2"], "--threads"),
+        (&["run", "-d", "0"], "--duration"),
+        (&["walk"], "walk"),
+    ] {
+        let out = aerobench(args, 1, &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("aerobench: ") && stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
