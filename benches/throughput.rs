@@ -13,12 +13,16 @@ use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use aerobench::driver::{self, AsyncClient, Config, DEFAULT_TIMEOUT_MS, Mode, Pool, Run, SyncClient};
+use aerobench::driver::{
+    self, AsyncClient, Config, DEFAULT_TIMEOUT_MS, Mode, Pool, Run, SyncClient,
+};
 use aerobench::harness::{self, Bench};
 use aerobench::workload::Workload;
 use aerospike_core::Client;
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 
 /// Measured span of one sample, after its own short warm-up (the client and its pool are
 /// shared by all samples, so only the tasks start cold).
@@ -49,18 +53,39 @@ fn throughput(c: &mut Criterion) {
         .sample_size(SAMPLES)
         // Every sample warms itself up; Criterion's warm-up need only run one.
         .warm_up_time(Duration::from_millis(1))
-        .measurement_time((SLICE + SLICE_WARMUP) * SAMPLES as u32);
+        // 1.5 runs' time per sample: Criterion then asks for 2 iterations per sample (one
+        // run either way) instead of warning that 1 does not fit.
+        .measurement_time((SLICE + SLICE_WARMUP) * (SAMPLES as u32 * 3 / 2));
     for tasks in [1, 32, 256, 512] {
-        async_row(&mut group, &format!("async/{tasks}"), &bench.client, config(Mode::Async { tasks }, 1, DEFAULT_TIMEOUT_MS));
+        async_row(
+            &mut group,
+            &format!("async/{tasks}"),
+            &bench.client,
+            config(Mode::Async { tasks }, 1, DEFAULT_TIMEOUT_MS),
+        );
     }
     let tuned = config(Mode::Async { tasks: 512 }, 1, 0);
-    async_row(&mut group, "async/512_no_timeout_pool_512", sized_pool_client(bench), tuned);
+    async_row(
+        &mut group,
+        "async/512_no_timeout_pool_512",
+        sized_pool_client(bench),
+        tuned,
+    );
     for threads in [1, 32] {
-        sync_row(&mut group, &format!("sync/{threads}"), config(Mode::Sync { threads }, 1, DEFAULT_TIMEOUT_MS));
+        sync_row(
+            &mut group,
+            &format!("sync/{threads}"),
+            config(Mode::Sync { threads }, 1, DEFAULT_TIMEOUT_MS),
+        );
     }
     for batch in [1, 4, 16, 32, 64, 128] {
         let batched = config(Mode::Async { tasks: 32 }, batch, DEFAULT_TIMEOUT_MS);
-        async_row(&mut group, &format!("batch_32_tasks/{batch}"), &bench.client, batched);
+        async_row(
+            &mut group,
+            &format!("batch_32_tasks/{batch}"),
+            &bench.client,
+            batched,
+        );
     }
     group.finish();
 }
@@ -72,7 +97,10 @@ fn seed(bench: &Bench) {
         client: bench.client.clone(),
         calls: config(Mode::Async { tasks: 1 }, 1, DEFAULT_TIMEOUT_MS).calls(),
     });
-    if let Err(e) = bench.runtime.block_on(driver::seed::seed(backend, workload.keys, &mut |_| {})) {
+    if let Err(e) = bench
+        .runtime
+        .block_on(driver::seed::seed(backend, workload.keys, &mut |_| {}))
+    {
         harness::exit_with(&e);
     }
 }
@@ -92,7 +120,12 @@ fn sized_pool_client(bench: &Bench) -> &'static Arc<Client> {
     })
 }
 
-fn async_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, client: &Arc<Client>, config: Config) {
+fn async_row(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    client: &Arc<Client>,
+    config: Config,
+) {
     let bench = harness::bench();
     let backend = Arc::new(AsyncClient {
         client: client.clone(),
@@ -102,7 +135,12 @@ fn async_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, client: &Arc<Cl
     let warned = Cell::new(false);
     group.bench_function(id, |b| {
         b.iter_custom(|iters| {
-            let run = bench.runtime.block_on(driver::run_tasks(backend.clone(), &config, tasks, &mut |_, _| {}));
+            let run = bench.runtime.block_on(driver::run_tasks(
+                backend.clone(),
+                &config,
+                tasks,
+                &mut |_, _| {},
+            ));
             time_of(&run, iters, id, &warned)
         })
     });
@@ -111,7 +149,10 @@ fn async_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, client: &Arc<Cl
 fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) {
     let bench = harness::bench();
     let policy = bench.target.client_policy();
-    let client = bench.target.connect_blocking(&policy).unwrap_or_else(|e| harness::exit_with(&e));
+    let client = bench
+        .target
+        .connect_blocking(&policy)
+        .unwrap_or_else(|e| harness::exit_with(&e));
     let backend = SyncClient {
         client: Arc::new(client),
         calls: config.calls(),

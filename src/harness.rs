@@ -45,20 +45,18 @@ fn start() -> Result<Bench, String> {
     })
 }
 
-/// Where Criterion writes its results, found the way Criterion finds it: `CRITERION_HOME`,
-/// else `$CARGO_TARGET_DIR/criterion`, else `criterion/` in the target directory that holds
-/// this executable (`target/<profile>/deps/<bench>`).
+/// Where Criterion writes its results, found as Criterion finds it: `CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (cargo runs benchmarks from the
+/// package root, where the CLI is run too).
 pub fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
+    match (
+        std::env::var_os("CRITERION_HOME"),
+        std::env::var_os("CARGO_TARGET_DIR"),
+    ) {
+        (Some(home), _) => home.into(),
+        (None, Some(target)) => PathBuf::from(target).join("criterion"),
+        (None, None) => PathBuf::from("target/criterion"),
     }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(target).join("criterion");
-    }
-    let exe = std::env::current_exe().unwrap_or_default();
-    exe.ancestors()
-        .nth(3)
-        .map_or_else(|| PathBuf::from("target/criterion"), |t| t.join("criterion"))
 }
 
 /// What the last benchmark run measured against, kept beside Criterion's results for the

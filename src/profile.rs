@@ -39,7 +39,9 @@ impl Profiler for Flamegraph {
     }
 
     fn stop_profiling(&mut self, benchmark_id: &str, dir: &Path) {
-        let Some(guard) = self.active.take() else { return };
+        let Some(guard) = self.active.take() else {
+            return;
+        };
         if let Err(e) = write_profile(&guard, benchmark_id, dir) {
             eprintln!("aerobench: no flamegraph for {benchmark_id}: {e}");
         }
@@ -66,7 +68,13 @@ fn folded_stacks(report: &pprof::Report) -> Vec<String> {
         .iter()
         .map(|(frames, count)| {
             let mut names = vec![frames.thread_name_or_id()];
-            names.extend(frames.frames.iter().rev().flat_map(|f| f.iter().rev().map(|s| s.to_string())));
+            names.extend(
+                frames
+                    .frames
+                    .iter()
+                    .rev()
+                    .flat_map(|f| f.iter().rev().map(|s| s.to_string())),
+            );
             format!("{} {count}", names.join(";"))
         })
         .collect();
@@ -78,12 +86,24 @@ fn folded_stacks(report: &pprof::Report) -> Vec<String> {
 /// (red grew, blue shrank), from two `stacks.folded` files.
 pub fn differential(before: &Path, after: &Path, title: &str, out: &Path) -> Result<(), String> {
     let mut diff = Vec::new();
-    inferno::differential::from_files(inferno::differential::Options::default(), before, after, &mut diff)
-        .map_err(|e| format!("cannot diff {} and {}: {e}", before.display(), after.display()))?;
+    inferno::differential::from_files(
+        inferno::differential::Options::default(),
+        before,
+        after,
+        &mut diff,
+    )
+    .map_err(|e| {
+        format!(
+            "cannot diff {} and {}: {e}",
+            before.display(),
+            after.display()
+        )
+    })?;
     let mut svg = Vec::new();
     let mut options = inferno::flamegraph::Options::default();
     options.title = title.to_string();
-    inferno::flamegraph::from_reader(&mut options, diff.as_slice(), &mut svg).map_err(|e| e.to_string())?;
+    inferno::flamegraph::from_reader(&mut options, diff.as_slice(), &mut svg)
+        .map_err(|e| e.to_string())?;
     write_atomically(out, &svg)
 }
 
@@ -104,7 +124,11 @@ mod tests {
     fn differential_flamegraph_from_folded_stacks() {
         let dir = std::env::temp_dir().join(format!("aerobench-profile-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (before, after, out) = (dir.join("a.folded"), dir.join("b.folded"), dir.join("diff.svg"));
+        let (before, after, out) = (
+            dir.join("a.folded"),
+            dir.join("b.folded"),
+            dir.join("diff.svg"),
+        );
         std::fs::write(&before, "main;get;encode 10\nmain;get;io 90\n").unwrap();
         std::fs::write(&after, "main;get;encode 40\nmain;get;io 90\n").unwrap();
         differential(&before, &after, "get", &out).unwrap();

@@ -33,7 +33,10 @@ fn ticker_sums(stdout: &str) -> (usize, [u64; 5]) {
         .collect();
     let mut sums = [0; 5];
     for words in &lines {
-        for (i, name) in ["reads", "writes", "misses", "errors", "timeouts"].iter().enumerate() {
+        for (i, name) in ["reads", "writes", "misses", "errors", "timeouts"]
+            .iter()
+            .enumerate()
+        {
             let at = words.iter().position(|w| w == name).unwrap();
             sums[i] += words[at + 1].parse::<u64>().unwrap();
         }
@@ -44,34 +47,82 @@ fn ticker_sums(stdout: &str) -> (usize, [u64; 5]) {
 /// Runs `args` (a 2 s run after 1 s warm-up) and checks the output and the JSON result.
 fn clean_run(args: &[&str], nodes: usize, dir: &Path) -> Value {
     let json = dir.join("result.json");
-    let mut all = vec!["run", "-d", "2", "--warmup", "1", "-k", "5000", "--json", json.to_str().unwrap()];
+    let mut all = vec![
+        "run",
+        "-d",
+        "2",
+        "--warmup",
+        "1",
+        "-k",
+        "5000",
+        "--json",
+        json.to_str().unwrap(),
+    ];
     all.extend_from_slice(args);
     let out = aerobench(&all, nodes, dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let first = stdout.lines().next().unwrap();
-    assert!(first.starts_with("aerobench: measuring against target=embedded"), "{first}");
+    assert!(
+        first.starts_with("aerobench: measuring against target=embedded"),
+        "{first}"
+    );
     assert!(first.contains(&format!("nodes={nodes} ")), "{first}");
 
     let result: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let outcome = &result["outcome"];
-    for field in ["tps", "ops", "misses", "errors", "timeouts", "mismatches", "cpu_ns_per_op"] {
+    for field in [
+        "tps",
+        "ops",
+        "misses",
+        "errors",
+        "timeouts",
+        "mismatches",
+        "cpu_ns_per_op",
+    ] {
         assert!(outcome[field].is_number(), "outcome.{field} in {outcome}");
     }
     for p in ["p50", "p90", "p99", "p999", "max"] {
-        assert!(outcome["latency_ns"][p].as_u64().unwrap() > 0, "latency {p}");
+        assert!(
+            outcome["latency_ns"][p].as_u64().unwrap() > 0,
+            "latency {p}"
+        );
     }
     for field in ["target", "nodes", "client", "commit", "machine"] {
-        assert!(!result["fingerprint"][field].is_null(), "fingerprint.{field}");
+        assert!(
+            !result["fingerprint"][field].is_null(),
+            "fingerprint.{field}"
+        );
     }
-    for knob in ["mode", "keys", "workload", "object", "batch_size", "duration_s", "warmup_s", "timeout_ms",
-        "max_conns_per_node", "min_conns_per_node", "conn_pools_per_node", "workers", "seeded", "self_overhead"]
-    {
+    for knob in [
+        "mode",
+        "keys",
+        "workload",
+        "object",
+        "batch_size",
+        "duration_s",
+        "warmup_s",
+        "timeout_ms",
+        "max_conns_per_node",
+        "min_conns_per_node",
+        "conn_pools_per_node",
+        "workers",
+        "seeded",
+        "self_overhead",
+    ] {
         assert!(!result["knobs"][knob].is_null(), "knobs.{knob}");
     }
     assert_eq!(result["fingerprint"]["nodes"], nodes);
     let count = |f: &str| outcome[f].as_u64().unwrap();
-    assert_eq!((count("errors"), count("timeouts"), count("mismatches")), (0, 0, 0), "{outcome}");
+    assert_eq!(
+        (count("errors"), count("timeouts"), count("mismatches")),
+        (0, 0, 0),
+        "{outcome}"
+    );
 
     let (lines, [reads, writes, misses, errors, timeouts]) = ticker_sums(&stdout);
     assert_eq!(lines, 2, "one ticker line per measured second:\n{stdout}");
@@ -89,7 +140,10 @@ fn seeded_runs_on_one_and_three_nodes_are_clean() {
     for nodes in [1, 3] {
         let dir = scratch(&format!("n{nodes}"));
         let result = clean_run(&["-z", "16", "-w", "RU,50", "--seed"], nodes, &dir);
-        assert_eq!(result["outcome"]["misses"], 0, "seeded: every read finds its key");
+        assert_eq!(
+            result["outcome"]["misses"], 0,
+            "seeded: every read finds its key"
+        );
         assert_eq!(result["knobs"]["tasks"], 16);
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -99,13 +153,31 @@ fn seeded_runs_on_one_and_three_nodes_are_clean() {
 fn sync_batches_and_timeout_off_are_clean() {
     let dir = scratch("sync");
     let result = clean_run(
-        &["--threads", "4", "--batch-size", "8", "-o", "S32", "-w", "RR,70", "--timeout-ms", "0", "--seed"],
+        &[
+            "--threads",
+            "4",
+            "--batch-size",
+            "8",
+            "-o",
+            "S32",
+            "-w",
+            "RR,70",
+            "--timeout-ms",
+            "0",
+            "--seed",
+        ],
         1,
         &dir,
     );
     let knobs = &result["knobs"];
-    assert_eq!((knobs["mode"].as_str(), knobs["threads"].as_u64()), (Some("sync"), Some(4)));
-    assert_eq!((knobs["batch_size"].as_u64(), knobs["timeout_ms"].as_u64()), (Some(8), Some(0)));
+    assert_eq!(
+        (knobs["mode"].as_str(), knobs["threads"].as_u64()),
+        (Some("sync"), Some(4))
+    );
+    assert_eq!(
+        (knobs["batch_size"].as_u64(), knobs["timeout_ms"].as_u64()),
+        (Some(8), Some(0))
+    );
     assert_eq!(knobs["object"], "S32");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -113,11 +185,27 @@ fn sync_batches_and_timeout_off_are_clean() {
 #[test]
 fn self_overhead_writes_its_result_under_reports_runs() {
     let dir = scratch("overhead");
-    let out = aerobench(&["run", "-d", "1", "--warmup", "0", "-z", "4", "--self-overhead"], 1, &dir);
+    let out = aerobench(
+        &[
+            "run",
+            "-d",
+            "1",
+            "--warmup",
+            "0",
+            "-z",
+            "4",
+            "--self-overhead",
+        ],
+        1,
+        &dir,
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("the harness alone"), "{stdout}");
-    let runs: Vec<_> = std::fs::read_dir(dir.join("reports/runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let runs: Vec<_> = std::fs::read_dir(dir.join("reports/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(runs.len(), 1, "{runs:?}");
     let name = runs[0].file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.ends_with("-async-self-overhead.json"), "{name}");
@@ -143,7 +231,10 @@ fn bad_input_is_one_line_naming_the_problem() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.starts_with("aerobench: ") && stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("aerobench: ") && stderr.contains(needle),
+            "{args:?}: {stderr}"
+        );
         assert!(out.stdout.is_empty(), "{args:?}");
     }
     std::fs::remove_dir_all(dir).unwrap();

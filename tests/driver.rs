@@ -49,7 +49,11 @@ fn assert_windows_add_up(run: &Run) {
 fn assert_clean(run: &Run) {
     let t = &run.total;
     assert!(t.ops > 0 && t.reads > 0 && t.writes > 0, "{t:?}");
-    assert_eq!((t.errors, t.timeouts, t.mismatches, t.misses), (0, 0, 0, 0), "{t:?}");
+    assert_eq!(
+        (t.errors, t.timeouts, t.mismatches, t.misses),
+        (0, 0, 0, 0),
+        "{t:?}"
+    );
     assert!(t.latency_ns.p50 > 0 && t.latency_ns.p50 <= t.latency_ns.max);
 }
 
@@ -58,7 +62,9 @@ async fn seed(client: &Arc<Client>, config: &Config) {
         client: client.clone(),
         calls: config.calls(),
     });
-    driver::seed::seed(backend, config.workload.keys, &mut |_| {}).await.expect("seeded");
+    driver::seed::seed(backend, config.workload.keys, &mut |_| {})
+        .await
+        .expect("seeded");
 }
 
 async fn drive(client: &Arc<Client>, config: &Config) -> Run {
@@ -74,18 +80,35 @@ async fn drive(client: &Arc<Client>, config: &Config) -> Run {
 async fn self_overhead_windows_add_up_to_the_total() {
     let config = setup(Mix::default(), ObjectSpec::Str(16), 1, async_tasks(8));
     let mut printed = Vec::new();
-    let run = driver::run_tasks(Arc::new(Ready { calls: config.calls() }), &config, 8, &mut |k, f| {
-        printed.push((k, f.ops))
-    })
+    let run = driver::run_tasks(
+        Arc::new(Ready {
+            calls: config.calls(),
+        }),
+        &config,
+        8,
+        &mut |k, f| printed.push((k, f.ops)),
+    )
     .await;
     assert_windows_add_up(&run);
     assert_eq!(printed, [(0, run.seconds[0].ops), (1, run.seconds[1].ops)]);
     assert_clean(&run);
     assert!(run.cpu > Duration::ZERO);
 
-    let threads = setup(Mix::default(), ObjectSpec::Int, 4, Mode::Sync { threads: 2 });
+    let threads = setup(
+        Mix::default(),
+        ObjectSpec::Int,
+        4,
+        Mode::Sync { threads: 2 },
+    );
     let run = tokio::task::spawn_blocking(move || {
-        driver::run_threads(&Ready { calls: threads.calls() }, &threads, 2, &mut |_, _| {})
+        driver::run_threads(
+            &Ready {
+                calls: threads.calls(),
+            },
+            &threads,
+            2,
+            &mut |_, _| {},
+        )
     })
     .await
     .unwrap();
@@ -107,7 +130,11 @@ async fn seeded_runs_read_back_what_was_written() {
         let run = drive(&client, &config).await;
         assert_windows_add_up(&run);
         assert_clean(&run);
-        assert_eq!(run.total.ops, run.total.calls * batch as u64, "{mix} {object} {batch}");
+        assert_eq!(
+            run.total.ops,
+            run.total.calls * batch as u64,
+            "{mix} {object} {batch}"
+        );
     }
 }
 
@@ -116,26 +143,49 @@ async fn reads_of_unwritten_keys_are_misses_and_wrong_values_mismatches() {
     let (_target, client) = common::cluster(1).await;
     let client = Arc::new(client);
     let reads_only = Mix::ReadUpdate { read_pct: 100 };
-    let unseeded = drive(&client, &setup(reads_only, ObjectSpec::Int, 1, async_tasks(4))).await;
+    let unseeded = drive(
+        &client,
+        &setup(reads_only, ObjectSpec::Int, 1, async_tasks(4)),
+    )
+    .await;
     assert_eq!(unseeded.total.misses, unseeded.total.reads);
     assert_eq!((unseeded.total.errors, unseeded.total.mismatches), (0, 0));
 
-    seed(&client, &setup(reads_only, ObjectSpec::Str(8), 1, async_tasks(4))).await;
+    seed(
+        &client,
+        &setup(reads_only, ObjectSpec::Str(8), 1, async_tasks(4)),
+    )
+    .await;
     let other_spec = setup(reads_only, ObjectSpec::Int, 8, async_tasks(4));
     let wrong = drive(&client, &other_spec).await;
     assert!(wrong.total.reads > 0);
-    assert_eq!(wrong.total.mismatches, wrong.total.reads, "every value is a string, not the key id");
+    assert_eq!(
+        wrong.total.mismatches, wrong.total.reads,
+        "every value is a string, not the key id"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_writes_the_key_space_in_order() {
     let (_target, client) = common::cluster(3).await;
     let client = Arc::new(client);
-    let run = drive(&client, &setup(Mix::Insert, ObjectSpec::Int, 8, async_tasks(8))).await;
-    assert_eq!((run.total.reads, run.total.errors, run.total.timeouts), (0, 0, 0));
+    let run = drive(
+        &client,
+        &setup(Mix::Insert, ObjectSpec::Int, 8, async_tasks(8)),
+    )
+    .await;
+    assert_eq!(
+        (run.total.reads, run.total.errors, run.total.timeouts),
+        (0, 0, 0)
+    );
     assert!(run.total.writes > 0);
     // Reads find the inserted values (keys insert has not reached yet are misses).
-    let reads_only = setup(Mix::ReadUpdate { read_pct: 100 }, ObjectSpec::Int, 1, async_tasks(8));
+    let reads_only = setup(
+        Mix::ReadUpdate { read_pct: 100 },
+        ObjectSpec::Int,
+        1,
+        async_tasks(8),
+    );
     let check = drive(&client, &reads_only).await;
     assert!(check.total.reads > check.total.misses, "{:?}", check.total);
     assert_eq!((check.total.mismatches, check.total.errors), (0, 0));
@@ -160,7 +210,14 @@ async fn an_exhausted_pool_shows_as_timeouts() {
     assert_windows_add_up(&run);
     assert!(run.total.timeouts > 0, "{:?}", run.total.failures);
     let pool_kinds = ["timeout", "no_more_connections", "connection_pool_empty"];
-    assert!(run.total.failures.keys().all(|k| pool_kinds.contains(&k.as_str())), "{:?}", run.total.failures);
+    assert!(
+        run.total
+            .failures
+            .keys()
+            .all(|k| pool_kinds.contains(&k.as_str())),
+        "{:?}",
+        run.total.failures
+    );
     assert!(run.total.ops > 0, "the connections there are still serve");
 }
 
@@ -173,14 +230,22 @@ async fn timeouts_are_counted_apart_from_errors() {
     let run = drive(&client, &config).await;
     assert_windows_add_up(&run);
     assert!(run.total.timeouts > 0, "{:?}", run.total);
-    assert_eq!(run.total.failures.get("timeout").copied(), Some(run.total.timeouts));
+    assert_eq!(
+        run.total.failures.get("timeout").copied(),
+        Some(run.total.timeouts)
+    );
 }
 
 #[test]
 fn blocking_threads_share_one_client() {
     let runtime = aerobench::harness::runtime(1);
     let (target, client) = runtime.block_on(common::cluster(1));
-    let config = setup(Mix::default(), ObjectSpec::Int, 1, Mode::Sync { threads: 4 });
+    let config = setup(
+        Mix::default(),
+        ObjectSpec::Int,
+        1,
+        Mode::Sync { threads: 4 },
+    );
     runtime.block_on(seed(&Arc::new(client), &config));
     let backend = SyncClient {
         client: Arc::new(target.connect_blocking(&target.client_policy()).unwrap()),

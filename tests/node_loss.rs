@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aerobench::driver::{self, AsyncClient, Config, LINGER, Mode};
-use aerobench::report::line;
+use aerobench::report::ticker;
 use aerobench::workload::{Mix, ObjectSpec, Workload};
 
 const WARMUP: Duration = Duration::from_secs(1);
@@ -45,7 +45,7 @@ async fn a_run_survives_losing_a_node() {
         tokio::time::sleep(KILL_AT).await;
         target.embedded.as_ref().unwrap().stop_node(1).unwrap();
     };
-    let mut print = |k, f: &_| eprintln!("{}", line::line(k, f));
+    let mut print = |k, f: &_| eprintln!("{}", ticker::line(k, f));
     let bounded = tokio::time::timeout(
         WARMUP + DURATION + LINGER + Duration::from_secs(5),
         driver::run_tasks(backend, &config, 32, &mut print),
@@ -57,8 +57,15 @@ async fn a_run_survives_losing_a_node() {
     eprintln!("failures: {:?}", t.failures);
     assert_eq!(run.seconds.len(), 5);
     assert_eq!(run.abandoned, 0, "every call ends within its 1 s timeout");
-    assert_eq!(t.failures.values().sum::<u64>(), t.errors + t.timeouts, "every failure is named");
+    assert_eq!(
+        t.failures.values().sum::<u64>(),
+        t.errors + t.timeouts,
+        "every failure is named"
+    );
     assert_eq!(t.mismatches, 0);
     let last = run.seconds.last().unwrap();
-    assert!(last.ops > 0, "2 s after the loss, calls succeed on the survivors: {last:?}");
+    assert!(
+        last.ops > 0,
+        "2 s after the loss, calls succeed on the survivors: {last:?}"
+    );
 }

@@ -2,7 +2,7 @@
 //! to measure the harness itself — a stand-in that answers at once.
 //!
 //! All three build the same request (keys, bins, batch rows) from the same ids; the clients
-//! then send it, and their replies are read back into [`Row`]s the same way, with every
+//! then send it, and their answers are read back into [`Row`]s the same way, with every
 //! returned value checked against the one written for its key.
 
 use std::future::Future;
@@ -17,7 +17,12 @@ use crate::workload::{self, Access, BIN, ObjectSpec};
 /// Calls made from async tasks.
 pub trait Backend: Send + Sync + 'static {
     /// Runs one call on `ids`, pushing one row per id.
-    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) -> impl Future<Output = ()> + Send;
+    fn call(
+        &self,
+        access: Access,
+        ids: &[u64],
+        rows: &mut Vec<Row>,
+    ) -> impl Future<Output = ()> + Send;
 }
 
 /// Calls made from OS threads.
@@ -33,14 +38,7 @@ pub enum Request {
     Batch(Vec<BatchOperation>),
 }
 
-/// What the client answered.
-pub enum Reply {
-    Get(aerospike_core::Result<Record>),
-    Put(aerospike_core::Result<()>),
-    Batch(aerospike_core::Result<()>),
-}
-
-/// Builds requests and reads replies for one run's policies and object spec.
+/// Builds requests and reads answers for one run's policies and object spec.
 pub struct Calls {
     pub policies: Policies,
     pub object: ObjectSpec,
@@ -51,10 +49,14 @@ impl Calls {
     pub fn request(&self, access: Access, ids: &[u64]) -> Request {
         match (access, ids) {
             (Access::Read, &[id]) => Request::Get(workload::key(id)),
-            (Access::Write, &[id]) => Request::Put(workload::key(id), [workload::bin(self.object, id)]),
+            (Access::Write, &[id]) => {
+                Request::Put(workload::key(id), [workload::bin(self.object, id)])
+            }
             (Access::Read, ids) => Request::Batch(
                 ids.iter()
-                    .map(|&id| BatchOperation::read(&self.policies.read_row, workload::key(id), Bins::All))
+                    .map(|&id| {
+                        BatchOperation::read(&self.policies.read_row, workload::key(id), Bins::All)
+                    })
                     .collect(),
             ),
             (Access::Write, ids) => Request::Batch(
@@ -76,21 +78,37 @@ impl Calls {
         }
     }
 
-    /// One row per id from the client's reply to `request`.
-    pub fn answer(&self, ids: &[u64], request: &Request, reply: Reply, rows: &mut Vec<Row>) {
-        match (request, reply) {
-            (_, Reply::Get(Ok(record))) => rows.push(self.read(ids[0], record.bins.get(BIN))),
-            (_, Reply::Put(Ok(()))) => rows.push(Row::Written),
-            (_, Reply::Get(Err(e))) if e.server_result_code() == Some(ResultCode::KeyNotFoundError) => {
-                rows.push(Row::Miss)
-            }
-            (_, Reply::Get(Err(e)) | Reply::Put(Err(e))) => rows.push(Row::Failed(Failure::of(&e))),
-            (Request::Batch(ops), Reply::Batch(result)) => {
-                let call_failure = result.err().map(|e| Failure::of(&e));
-                rows.extend(ids.iter().zip(ops).map(|(&id, op)| self.batch_row(id, op, call_failure)));
-            }
-            (_, Reply::Batch(_)) => unreachable!("a batch reply answers a batch request"),
-        }
+    /// The row of a single-record get of key `id`.
+    pub fn got(&self, id: u64, answer: aerospike_core::Result<Record>, rows: &mut Vec<Row>) {
+        rows.push(match answer {
+            Ok(record) => self.read(id, record.bins.get(BIN)),
+            Err(e) if e.server_result_code() == Some(ResultCode::KeyNotFoundError) => Row::Miss,
+            Err(e) => Row::Failed(Failure::of(&e)),
+        });
+    }
+
+    /// The row of a single-record put.
+    pub fn put(&self, answer: aerospike_core::Result<()>, rows: &mut Vec<Row>) {
+        rows.push(match answer {
+            Ok(()) => Row::Written,
+            Err(e) => Row::Failed(Failure::of(&e)),
+        });
+    }
+
+    /// One row per id of a batch call; a row nothing answered takes the call's failure.
+    pub fn batched(
+        &self,
+        ids: &[u64],
+        ops: &[BatchOperation],
+        answer: aerospike_core::Result<()>,
+        rows: &mut Vec<Row>,
+    ) {
+        let call_failure = answer.err().map(|e| Failure::of(&e));
+        rows.extend(
+            ids.iter()
+                .zip(ops)
+                .map(|(&id, op)| self.batch_row(id, op, call_failure)),
+        );
     }
 
     fn batch_row(&self, id: u64, op: &BatchOperation, call_failure: Option<Failure>) -> Row {
@@ -123,13 +141,20 @@ pub struct AsyncClient {
 impl Backend for AsyncClient {
     async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
         let (client, calls) = (&self.client, &self.calls);
-        let mut request = calls.request(access, ids);
-        let reply = match &mut request {
-            Request::Get(key) => Reply::Get(client.get(&calls.policies.read, key, Bins::All).await),
-            Request::Put(key, bins) => Reply::Put(client.put(&calls.policies.write, key, bins).await),
-            Request::Batch(ops) => Reply::Batch(client.batch(calls.batch_policy(access), ops).await),
-        };
-        calls.answer(ids, &request, reply, rows);
+        match calls.request(access, ids) {
+            Request::Get(key) => calls.got(
+                ids[0],
+                client.get(&calls.policies.read, &key, Bins::All).await,
+                rows,
+            ),
+            Request::Put(key, bins) => {
+                calls.put(client.put(&calls.policies.write, &key, &bins).await, rows)
+            }
+            Request::Batch(mut ops) => {
+                let answer = client.batch(calls.batch_policy(access), &mut ops).await;
+                calls.batched(ids, &ops, answer, rows);
+            }
+        }
     }
 }
 
@@ -142,13 +167,20 @@ pub struct SyncClient {
 impl BlockingBackend for SyncClient {
     fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
         let (client, calls) = (&self.client, &self.calls);
-        let mut request = calls.request(access, ids);
-        let reply = match &mut request {
-            Request::Get(key) => Reply::Get(client.get(&calls.policies.read, key, Bins::All)),
-            Request::Put(key, bins) => Reply::Put(client.put(&calls.policies.write, key, bins)),
-            Request::Batch(ops) => Reply::Batch(client.batch(calls.batch_policy(access), ops)),
-        };
-        calls.answer(ids, &request, reply, rows);
+        match calls.request(access, ids) {
+            Request::Get(key) => calls.got(
+                ids[0],
+                client.get(&calls.policies.read, &key, Bins::All),
+                rows,
+            ),
+            Request::Put(key, bins) => {
+                calls.put(client.put(&calls.policies.write, &key, &bins), rows)
+            }
+            Request::Batch(mut ops) => {
+                let answer = client.batch(calls.batch_policy(access), &mut ops);
+                calls.batched(ids, &ops, answer, rows);
+            }
+        }
     }
 }
 

@@ -125,7 +125,11 @@ pub async fn run_tasks<B: Backend>(
     tasks: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let recorder = Arc::new(Recorder::new(Timeline::new(Instant::now(), config.warmup, config.duration)));
+    let recorder = Arc::new(Recorder::new(Timeline::new(
+        Instant::now(),
+        config.warmup,
+        config.duration,
+    )));
     let sequence = Arc::new(Sequence::default());
     let mut handles: Vec<_> = (0..tasks)
         .map(|task| {
@@ -165,7 +169,11 @@ pub fn run_threads<B: BlockingBackend>(
     threads: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let recorder = Arc::new(Recorder::new(Timeline::new(Instant::now(), config.warmup, config.duration)));
+    let recorder = Arc::new(Recorder::new(Timeline::new(
+        Instant::now(),
+        config.warmup,
+        config.duration,
+    )));
     let sequence = Arc::new(Sequence::default());
     let mut ticker = Ticker::new(&recorder, on_window);
     std::thread::scope(|s| {
@@ -208,7 +216,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(config: &Config, index: usize, sequence: &Arc<Sequence>, recorder: Arc<Recorder>) -> Worker {
+    fn new(
+        config: &Config,
+        index: usize,
+        sequence: &Arc<Sequence>,
+        recorder: Arc<Recorder>,
+    ) -> Worker {
         let batch = config.workload.batch_size;
         Worker {
             picker: config.workload.picker(index, sequence.clone()),
@@ -232,6 +245,7 @@ impl Worker {
     /// Records the call that started at `started`.
     fn done(&mut self, started: Instant) {
         self.now = Instant::now();
-        self.recorder.record(self.now, self.now - started, &self.rows);
+        self.recorder
+            .record(self.now, self.now - started, &self.rows);
     }
 }

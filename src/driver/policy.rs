@@ -104,13 +104,20 @@ mod tests {
     #[test]
     fn timeout_off_clears_both_timeouts() {
         let off = Policies::new(0, WriteKind::Update);
-        for base in [&off.read.base_policy, &off.write.base_policy, &off.batch_write.base_policy] {
+        for base in [
+            &off.read.base_policy,
+            &off.write.base_policy,
+            &off.batch_write.base_policy,
+        ] {
             assert_eq!((base.total_timeout, base.socket_timeout), (0, 0));
         }
         let on = Policies::new(250, WriteKind::Replace);
         assert_eq!(on.read.base_policy.total_timeout, 250);
         assert_eq!(on.write.record_exists_action, RecordExistsAction::Replace);
-        assert_eq!(on.batch_write.base_policy.max_retries, 0, "batch writes do not retry");
+        assert_eq!(
+            on.batch_write.base_policy.max_retries, 0,
+            "batch writes do not retry"
+        );
     }
 
     #[test]

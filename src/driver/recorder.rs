@@ -57,13 +57,17 @@ impl Recorder {
     /// Counts a call that ended at `end` after `latency`; calls outside the measured
     /// span are not counted.
     pub fn record(&self, end: Instant, latency: Duration, rows: &[Row]) {
-        let Some(window) = self.timeline.window_of(end) else { return };
+        let Some(window) = self.timeline.window_of(end) else {
+            return;
+        };
         SHARDS.with_borrow_mut(|mine| {
             let shard = match mine.iter().position(|(id, _)| *id == self.id) {
                 Some(i) => &mine[i].1,
                 None => self.register(mine),
             };
-            lock(&shard.0).window(window).record(latency.as_nanos() as u64, rows);
+            lock(&shard.0)
+                .window(window)
+                .record(latency.as_nanos() as u64, rows);
         });
     }
 
@@ -80,7 +84,9 @@ impl Recorder {
     /// windows must be harvested in order.
     pub fn harvest(&self, k: usize) -> Tally {
         self.collect(|pending| {
-            let due = (k + 1).saturating_sub(pending.first).min(pending.windows.len());
+            let due = (k + 1)
+                .saturating_sub(pending.first)
+                .min(pending.windows.len());
             pending.first = k + 1;
             Tally::sum(&pending.windows.drain(..due).collect::<Vec<_>>())
         })

@@ -18,7 +18,11 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// Writes keys `0..keys` once through `backend`, telling `on_progress` how many are done
 /// every 100 ms and at the end. Fails, naming the failures, if any key was not written.
-pub async fn seed<B: Backend>(backend: Arc<B>, keys: u64, on_progress: &mut dyn FnMut(u64)) -> Result<(), String> {
+pub async fn seed<B: Backend>(
+    backend: Arc<B>,
+    keys: u64,
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<(), String> {
     let sequence = Arc::new(Sequence::default());
     let done = Arc::new(AtomicU64::new(0));
     let mut tasks = JoinSet::new();

@@ -43,7 +43,7 @@ pub struct Ticker<'a> {
 impl<'a> Ticker<'a> {
     pub fn new(recorder: &'a Recorder, on_window: &'a mut dyn FnMut(usize, &Figures)) -> Self {
         let t = recorder.timeline();
-        let last = t.windows() - 1;
+        let last = t.windows().saturating_sub(1);
         let mut events: Vec<_> = (0..last)
             .map(|k| (t.window_end(k) + GRACE, Event::Harvest(k)))
             .collect();
@@ -70,7 +70,9 @@ impl<'a> Ticker<'a> {
     pub fn fire(&mut self) {
         match self.events.pop_front() {
             Some((_, Event::CpuStart)) => self.cpu_start = cpu::process_time(),
-            Some((_, Event::CpuEnd)) => self.cpu = cpu::process_time().saturating_sub(self.cpu_start),
+            Some((_, Event::CpuEnd)) => {
+                self.cpu = cpu::process_time().saturating_sub(self.cpu_start)
+            }
             Some((_, Event::Harvest(k))) => {
                 let tally = self.recorder.harvest(k);
                 self.close(k, tally);
@@ -84,7 +86,7 @@ impl<'a> Ticker<'a> {
         while self.next_due().is_some() {
             self.fire();
         }
-        let last = self.recorder.timeline().windows() - 1;
+        let last = self.recorder.timeline().windows().saturating_sub(1);
         let tally = self.recorder.harvest_rest();
         self.close(last, tally);
         Ticks {

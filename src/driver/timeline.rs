@@ -60,7 +60,10 @@ mod tests {
         assert_eq!(t.windows(), 3);
         assert_eq!(t.window_of(start), None, "warm-up");
         assert_eq!(t.window_of(t.measure), Some(0));
-        assert_eq!(t.window_of(t.measure + Duration::from_millis(1999)), Some(1));
+        assert_eq!(
+            t.window_of(t.measure + Duration::from_millis(1999)),
+            Some(1)
+        );
         assert_eq!(t.window_of(t.end - Duration::from_nanos(1)), Some(2));
         assert_eq!(t.window_of(t.end), None, "after the end");
         let lens: Vec<_> = (0..3).map(|k| t.window_len(k)).collect();

@@ -1,15 +1,15 @@
 //! What a run shows and keeps: the per-second ticker line, the summary block, the seeding
 //! progress bar, and the JSON result file.
 //!
-//! - [`line`]: one ticker line per window.
+//! - [`ticker`]: one line per window.
 //! - [`summary`]: the block printed at the end.
 //! - [`result`]: the JSON result (fingerprint, knobs, outcome, per-second series).
 //! - [`progress`]: the seeding progress bar.
 
-pub mod line;
 pub mod progress;
 pub mod result;
 pub mod summary;
+pub mod ticker;
 
 /// A latency in nanoseconds as µs (or ms from 10 ms up), 3 significant digits.
 pub fn latency(ns: u64) -> String {

@@ -64,13 +64,22 @@ pub struct Document<'a> {
 
 /// `reports/runs/<UTC timestamp>-<mode>.json`.
 pub fn default_path(knobs: &Knobs, now: SystemTime) -> PathBuf {
-    let overhead = if knobs.self_overhead { "-self-overhead" } else { "" };
-    PathBuf::from("reports/runs").join(format!("{}-{}{overhead}.json", utc_stamp(now), knobs.mode.name()))
+    let overhead = if knobs.self_overhead {
+        "-self-overhead"
+    } else {
+        ""
+    };
+    PathBuf::from("reports/runs").join(format!(
+        "{}-{}{overhead}.json",
+        utc_stamp(now),
+        knobs.mode.name()
+    ))
 }
 
 /// Writes `document` to `path` through `<path>.partial` and a rename.
 pub fn write(path: &Path, document: &Document<'_>) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("cannot write the result to {}: {e}", path.display());
+    let fail =
+        |e: &dyn std::fmt::Display| format!("cannot write the result to {}: {e}", path.display());
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
     }
@@ -86,7 +95,12 @@ fn utc_stamp(now: SystemTime) -> String {
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -145,9 +159,15 @@ mod tests {
             cpu_ns_per_op: 0.0,
             abandoned: 0,
         };
-        let doc = Document { fingerprint: &fp, knobs: &knobs, outcome: &outcome, seconds: &[] };
+        let doc = Document {
+            fingerprint: &fp,
+            knobs: &knobs,
+            outcome: &outcome,
+            seconds: &[],
+        };
         write(&path, &doc).unwrap();
-        let back: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let back: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(back["knobs"]["mode"], "async");
         assert_eq!(back["knobs"]["tasks"], 2);
         assert_eq!(back["knobs"]["workload"], "RU,50");
@@ -155,6 +175,8 @@ mod tests {
         assert_eq!(back["outcome"]["mismatches"], 0);
         assert!(!dir.join("nested/r.json.partial").exists());
         std::fs::remove_dir_all(dir).unwrap();
-        assert!(default_path(&knobs, UNIX_EPOCH).ends_with("19700101T000000Z-async-self-overhead.json"));
+        assert!(
+            default_path(&knobs, UNIX_EPOCH).ends_with("19700101T000000Z-async-self-overhead.json")
+        );
     }
 }

@@ -26,16 +26,29 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
             if knobs.seeded { ", seeded" } else { "" }
         ),
     );
-    row("measured", format!("{:.0} s after {:.0} s warm-up", knobs.duration_s, knobs.warmup_s));
+    row(
+        "measured",
+        format!(
+            "{:.0} s after {:.0} s warm-up",
+            knobs.duration_s, knobs.warmup_s
+        ),
+    );
     row("TPS", format!("{:.0}", f.tps));
     row(
         "ops",
-        format!("{} (reads {}, writes {}, misses {}) in {} calls", f.ops, f.reads, f.writes, f.misses, f.calls),
+        format!(
+            "{} (reads {}, writes {}, misses {}) in {} calls",
+            f.ops, f.reads, f.writes, f.misses, f.calls
+        ),
     );
     row("errors", f.errors.to_string());
     row("timeouts", f.timeouts.to_string());
     if !f.failures.is_empty() {
-        let named: Vec<String> = f.failures.iter().map(|(name, n)| format!("{name} {n}")).collect();
+        let named: Vec<String> = f
+            .failures
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
         row("failures", named.join(", "));
     }
     row("mismatches", f.mismatches.to_string());
@@ -52,13 +65,43 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
     );
     let cpu = latency(outcome.cpu_ns_per_op as u64);
     match knobs.self_overhead {
-        true => row("overhead", format!("{cpu} CPU per op: the harness alone, client call replaced")),
+        true => row(
+            "overhead",
+            format!("{cpu} CPU per op: the harness alone, client call replaced"),
+        ),
         false => row("CPU/op", format!("{cpu} (whole process, measured span)")),
     }
     if outcome.abandoned > 0 {
-        row("abandoned", format!("{} tasks still in a call after the end", outcome.abandoned));
+        row(
+            "abandoned",
+            format!("{} tasks still in a call after the end", outcome.abandoned),
+        );
     }
     out
+}
+
+/// The line printed before the run starts.
+pub fn heading(knobs: &Knobs) -> String {
+    let overhead = match knobs.self_overhead {
+        true => " (self-overhead: the client call replaced by a ready future)",
+        false => "",
+    };
+    format!(
+        "running {}: {} over {} keys for {:.0} s after {:.0} s warm-up{overhead}",
+        load(knobs),
+        knobs.workload.mix,
+        knobs.workload.keys,
+        knobs.duration_s,
+        knobs.warmup_s
+    )
+}
+
+/// `async, 32 tasks on 2 workers` or `sync, 32 threads`.
+fn load(knobs: &Knobs) -> String {
+    match knobs.mode {
+        Mode::Async { tasks } => format!("async, {tasks} tasks on {} workers", knobs.workers),
+        Mode::Sync { threads } => format!("sync, {threads} threads"),
+    }
 }
 
 fn mode(knobs: &Knobs) -> String {
@@ -67,12 +110,11 @@ fn mode(knobs: &Knobs) -> String {
         ms => format!("timeout {ms} ms"),
     };
     let pool = &knobs.pool;
-    let load = match knobs.mode {
-        Mode::Async { tasks } => format!("async, {tasks} tasks on {} workers", knobs.workers),
-        Mode::Sync { threads } => format!("sync, {threads} threads"),
-    };
     format!(
-        "{load}, {timeout}, pool max {} min {} pools {}",
-        pool.max_conns_per_node, pool.min_conns_per_node, pool.conn_pools_per_node
+        "{}, {timeout}, pool max {} min {} pools {}",
+        load(knobs),
+        pool.max_conns_per_node,
+        pool.min_conns_per_node,
+        pool.conn_pools_per_node
     )
 }

@@ -29,7 +29,10 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn of(change: &Estimate) -> Verdict {
-        let Interval { lower_bound, upper_bound } = change.confidence_interval;
+        let Interval {
+            lower_bound,
+            upper_bound,
+        } = change.confidence_interval;
         if upper_bound < -NOISE {
             Verdict::Improved
         } else if lower_bound > NOISE {
@@ -68,7 +71,14 @@ struct Sample {
 fn per_iteration_times(result: &BenchResult, run: &str) -> Option<Vec<f64>> {
     let text = std::fs::read_to_string(result.dir.join(run).join("sample.json")).ok()?;
     let sample: Sample = serde_json::from_str(&text).ok()?;
-    Some(sample.times.iter().zip(&sample.iters).map(|(t, i)| t / i).collect())
+    Some(
+        sample
+            .times
+            .iter()
+            .zip(&sample.iters)
+            .map(|(t, i)| t / i)
+            .collect(),
+    )
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -79,10 +89,14 @@ fn mean(values: &[f64]) -> f64 {
 pub fn relative_change(a: &[f64], b: &[f64]) -> Estimate {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
     let mut resample = |values: &[f64]| -> f64 {
-        let total: f64 = (0..values.len()).map(|_| values[rng.random_range(0..values.len())]).sum();
+        let total: f64 = (0..values.len())
+            .map(|_| values[rng.random_range(0..values.len())])
+            .sum();
         total / values.len() as f64
     };
-    let mut ratios: Vec<f64> = (0..RESAMPLES).map(|_| resample(b) / resample(a) - 1.0).collect();
+    let mut ratios: Vec<f64> = (0..RESAMPLES)
+        .map(|_| resample(b) / resample(a) - 1.0)
+        .collect();
     ratios.sort_by(f64::total_cmp);
     let at = |q: f64| ratios[((RESAMPLES as f64 - 1.0) * q) as usize];
     Estimate {
@@ -101,7 +115,8 @@ pub fn compare(root: &Path, a: &str, b: &str) -> Vec<Row> {
         .into_iter()
         .filter_map(|ra| {
             let rb = b_results.iter().find(|r| r.id == ra.id)?.clone();
-            let change = relative_change(&per_iteration_times(&ra, a)?, &per_iteration_times(&rb, b)?);
+            let change =
+                relative_change(&per_iteration_times(&ra, a)?, &per_iteration_times(&rb, b)?);
             Some(Row {
                 verdict: Verdict::of(&change),
                 a: ra,

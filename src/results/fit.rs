@@ -35,7 +35,11 @@ pub fn fit(points: &[(f64, f64)]) -> Option<BatchModel> {
         fixed_ns,
         per_key_ns,
         rms_error_ns: (residual / n).sqrt(),
-        r_squared: if total == 0.0 { 1.0 } else { 1.0 - residual / total },
+        r_squared: if total == 0.0 {
+            1.0
+        } else {
+            1.0 - residual / total
+        },
     })
 }
 

@@ -70,7 +70,9 @@ impl BenchResult {
     /// The relative change Criterion computed when this benchmark was last compared.
     pub fn change(&self) -> Option<Estimate> {
         let text = std::fs::read_to_string(self.dir.join("change/estimates.json")).ok()?;
-        serde_json::from_str::<ChangeFile>(&text).ok().map(|c| c.mean)
+        serde_json::from_str::<ChangeFile>(&text)
+            .ok()
+            .map(|c| c.mean)
     }
 }
 
@@ -94,7 +96,9 @@ fn natural_key(id: &str) -> Vec<(u64, String)> {
 }
 
 fn visit(dir: &Path, run: &str, found: &mut Vec<BenchResult>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if !path.is_dir() {
@@ -145,19 +149,33 @@ pub fn format_ns(ns: f64) -> String {
 
 /// Writes a Criterion-shaped run directory, as Criterion 0.8 lays it out, with a mean of
 /// `mean_ns` and a ±2% interval: fixtures for tests of the comparison and the report.
-pub fn write_run(root: &Path, id: &str, run: &str, mean_ns: f64, elements: Option<u64>) -> std::io::Result<()> {
+pub fn write_run(
+    root: &Path,
+    id: &str,
+    run: &str,
+    mean_ns: f64,
+    elements: Option<u64>,
+) -> std::io::Result<()> {
     let parts: Vec<&str> = id.split('/').collect();
-    let dir = parts.iter().fold(root.to_path_buf(), |d, p| d.join(p)).join(run);
+    let dir = parts
+        .iter()
+        .fold(root.to_path_buf(), |d, p| d.join(p))
+        .join(run);
     std::fs::create_dir_all(&dir)?;
-    let throughput = elements.map_or(serde_json::Value::Null, |n| serde_json::json!({ "Elements": n }));
+    let throughput = elements.map_or(
+        serde_json::Value::Null,
+        |n| serde_json::json!({ "Elements": n }),
+    );
     let benchmark = serde_json::json!({
         "group_id": parts[0], "function_id": parts.get(1), "value_str": parts.get(2),
         "throughput": throughput, "full_id": id, "directory_name": id, "title": id,
     });
-    let estimate = |v: f64| serde_json::json!({
-        "confidence_interval": { "confidence_level": 0.95, "lower_bound": v * 0.98, "upper_bound": v * 1.02 },
-        "point_estimate": v, "standard_error": v * 0.01,
-    });
+    let estimate = |v: f64| {
+        serde_json::json!({
+            "confidence_interval": { "confidence_level": 0.95, "lower_bound": v * 0.98, "upper_bound": v * 1.02 },
+            "point_estimate": v, "standard_error": v * 0.01,
+        })
+    };
     let estimates = serde_json::json!({
         "mean": estimate(mean_ns), "median": estimate(mean_ns), "median_abs_dev": estimate(1.0),
         "slope": null, "std_dev": estimate(1.0),

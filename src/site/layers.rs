@@ -19,11 +19,31 @@ pub struct LayerSpec {
 /// on a warm pool cannot be isolated through the public API (the pool group measures cold
 /// and contended acquisition by difference), so it stays inside "the rest".
 pub const LAYERS: [LayerSpec; 5] = [
-    LayerSpec { name: "TCP floor", bench: "floor/tokio", note: "raw loopback round trip with a get's request and reply sizes (Tokio)" },
-    LayerSpec { name: "key construction", bench: "key/int/set", note: "Key::new with an integer user key and a set: RIPEMD-160 digest" },
-    LayerSpec { name: "RNG", bench: "rng/xoshiro256pp", note: "choosing the key id (xoshiro256++)" },
-    LayerSpec { name: "timer registration", bench: "timer/multi_thread/sleep_reset", note: "one reset of a reused Sleep, as aerospike-core does per I/O" },
-    LayerSpec { name: "get (async, 1 task)", bench: "single_op/async/get", note: "the whole operation through the public API" },
+    LayerSpec {
+        name: "TCP floor",
+        bench: "floor/tokio",
+        note: "raw loopback round trip with a get's request and reply sizes (Tokio)",
+    },
+    LayerSpec {
+        name: "key construction",
+        bench: "key/int/set",
+        note: "Key::new with an integer user key and a set: RIPEMD-160 digest",
+    },
+    LayerSpec {
+        name: "RNG",
+        bench: "rng/xoshiro256pp",
+        note: "choosing the key id (xoshiro256++)",
+    },
+    LayerSpec {
+        name: "timer registration",
+        bench: "timer/multi_thread/sleep_reset",
+        note: "one reset of a reused Sleep, as aerospike-core does per I/O",
+    },
+    LayerSpec {
+        name: "get (async, 1 task)",
+        bench: "single_op/async/get",
+        note: "the whole operation through the public API",
+    },
 ];
 
 /// A layer with its measured cost.
@@ -41,13 +61,20 @@ pub struct Layer {
 /// row, "encode/decode and the rest", is the whole get minus the layers below; `None`
 /// without the get itself.
 pub fn stack(results: &[BenchResult]) -> Option<Vec<Layer>> {
-    let find = |id: &str| results.iter().find(|r| r.id == id).map(BenchResult::per_element_ns);
+    let find = |id: &str| {
+        results
+            .iter()
+            .find(|r| r.id == id)
+            .map(BenchResult::per_element_ns)
+    };
     let (whole, parts) = LAYERS.split_last()?;
     let total = find(whole.bench)?;
     let mut layers = Vec::new();
     let mut cumulative = 0.0;
     for spec in parts {
-        let Some(cost) = find(spec.bench) else { continue };
+        let Some(cost) = find(spec.bench) else {
+            continue;
+        };
         cumulative += cost;
         layers.push(Layer {
             name: spec.name.into(),
@@ -58,7 +85,10 @@ pub fn stack(results: &[BenchResult]) -> Option<Vec<Layer>> {
     }
     layers.push(Layer {
         name: "encode/decode and the rest".into(),
-        note: format!("{} minus every layer below (includes warm-pool acquisition)", whole.name),
+        note: format!(
+            "{} minus every layer below (includes warm-pool acquisition)",
+            whole.name
+        ),
         cost_ns: total - cumulative,
         cumulative_ns: total,
     });
@@ -81,7 +111,11 @@ pub fn waterfall_svg(layers: &[Layer]) -> String {
         let y = ROW * i as f64 + 10.0;
         let start = LABEL + (layer.cumulative_ns - layer.cost_ns.max(0.0)) * scale;
         let width = (layer.cost_ns.max(0.0) * scale).max(1.0);
-        let colour = if i + 1 == layers.len() { "#d95f02" } else { "#1b9e77" };
+        let colour = if i + 1 == layers.len() {
+            "#d95f02"
+        } else {
+            "#1b9e77"
+        };
         svg.push_str(&format!(
             "<text x=\"0\" y=\"{:.0}\">{}</text>\
              <rect x=\"{start:.1}\" y=\"{y:.0}\" width=\"{width:.1}\" height=\"20\" fill=\"{colour}\"/>\
@@ -115,7 +149,10 @@ mod tests {
             elements: None,
             time_ns: Estimate {
                 point_estimate: ns,
-                confidence_interval: Interval { lower_bound: ns, upper_bound: ns },
+                confidence_interval: Interval {
+                    lower_bound: ns,
+                    upper_bound: ns,
+                },
             },
             dir: Default::default(),
         }

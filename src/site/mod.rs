@@ -63,10 +63,14 @@ pub fn write(options: &Options) -> Result<PathBuf, String> {
             options.criterion_dir.display()
         ));
     }
-    std::fs::create_dir_all(&options.out_dir).map_err(|e| format!("cannot create {}: {e}", options.out_dir.display()))?;
+    std::fs::create_dir_all(&options.out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", options.out_dir.display()))?;
     let mut tables = vec![run_table(options)];
     if let Some(stack) = layers::stack(&results) {
-        write_atomically(&options.out_dir.join("waterfall.svg"), layers::waterfall_svg(&stack).as_bytes())?;
+        write_atomically(
+            &options.out_dir.join("waterfall.svg"),
+            layers::waterfall_svg(&stack).as_bytes(),
+        )?;
         tables.push(layer_table(&stack));
     }
     tables.push(batch_table(&results));
@@ -77,13 +81,18 @@ pub fn write(options: &Options) -> Result<PathBuf, String> {
     tables.extend(group_tables(options, &results));
     let index = options.out_dir.join("index.html");
     write_atomically(&index, html(&tables).as_bytes())?;
-    write_atomically(&options.out_dir.join("summary.md"), markdown(&tables).as_bytes())?;
+    write_atomically(
+        &options.out_dir.join("summary.md"),
+        markdown(&tables).as_bytes(),
+    )?;
     Ok(index)
 }
 
 fn run_table(options: &Options) -> Table {
     let path = RunRecord::path(&options.criterion_dir);
-    let record: Option<RunRecord> = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let record: Option<RunRecord> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
     let rows = match record {
         Some(r) => {
             let f = r.fingerprint;
@@ -97,13 +106,19 @@ fn run_table(options: &Options) -> Table {
                 ("date", utc_date(r.started_unix)),
             ]
         }
-        None => vec![("fingerprint", format!("missing: {} not found", path.display()))],
+        None => vec![(
+            "fingerprint",
+            format!("missing: {} not found", path.display()),
+        )],
     };
     Table {
         title: "Run".into(),
         intro: "What every number below was measured against (the last `cargo bench` run).".into(),
         headers: vec!["measured against", "value"],
-        rows: rows.into_iter().map(|(k, v)| vec![k.into(), v.into()]).collect(),
+        rows: rows
+            .into_iter()
+            .map(|(k, v)| vec![k.into(), v.into()])
+            .collect(),
         image: None,
     }
 }
@@ -157,7 +172,14 @@ fn batch_table(results: &[BenchResult]) -> Table {
         intro: "Time per batch call fitted as fixed cost + marginal cost × keys over the measured \
                 sizes (least squares). The fixed part is what batching amortizes."
             .into(),
-        headers: vec!["operation", "fixed cost", "per key", "fit RMS error", "R²", "sizes"],
+        headers: vec![
+            "operation",
+            "fixed cost",
+            "per key",
+            "fit RMS error",
+            "R²",
+            "sizes",
+        ],
         rows,
         image: None,
     }
@@ -165,13 +187,19 @@ fn batch_table(results: &[BenchResult]) -> Table {
 
 fn workload_table(options: &Options) -> Table {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&options.runs_dir)
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     let rows = files
         .iter()
         .filter_map(|path| {
-            let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
             Some(workload_row(&doc, relative_link(&options.out_dir, path)))
         })
         .collect();
@@ -181,24 +209,54 @@ fn workload_table(options: &Options) -> Table {
             "Closed-loop runs of `aerobench run`, one row per JSON result in {}.",
             options.runs_dir.display()
         ),
-        headers: vec!["result", "mode", "tasks", "TPS", "p50 / p99 / p99.9", "errors", "timeouts", "mismatches"],
+        headers: vec![
+            "result",
+            "mode",
+            "tasks",
+            "TPS",
+            "p50 / p99 / p99.9",
+            "errors",
+            "timeouts",
+            "mismatches",
+        ],
         rows,
         image: None,
     }
 }
 
 fn workload_row(doc: &serde_json::Value, link: String) -> Vec<Cell> {
-    let knob = |k: &str| doc["knobs"][k].to_string().trim_matches('"').to_string();
+    let knobs = &doc["knobs"];
     let out = &doc["outcome"];
-    let number = |k: &str| out[k].as_f64().unwrap_or(f64::NAN);
-    let us = |k: &str| format!("{:.0}", number(k) / 1000.0);
-    let name = Path::new(&link).file_name().map_or(link.clone(), |n| n.to_string_lossy().into_owned());
+    let us = |p: &str| {
+        format!(
+            "{:.0}",
+            out["latency_ns"][p].as_f64().unwrap_or(f64::NAN) / 1000.0
+        )
+    };
+    let concurrency = knobs.get("tasks").or_else(|| knobs.get("threads"));
+    let name = Path::new(&link)
+        .file_name()
+        .map_or(link.clone(), |n| n.to_string_lossy().into_owned());
+    let mut mode = knobs["mode"].as_str().unwrap_or("?").to_string();
+    for (knob, label) in [
+        ("batch_size", "batch"),
+        ("timeout_ms", "timeout ms"),
+        ("max_conns_per_node", "max conns"),
+    ] {
+        mode.push_str(&format!(", {label} {}", knobs[knob]));
+    }
+    if knobs["self_overhead"].as_bool() == Some(true) {
+        mode.push_str(", self-overhead");
+    }
     vec![
-        Cell { text: name, link: Some(link) },
-        knob("mode").into(),
-        knob("concurrency").into(),
-        format!("{:.0}", number("tps")).into(),
-        format!("{} / {} / {} µs", us("p50_ns"), us("p99_ns"), us("p999_ns")).into(),
+        Cell {
+            text: name,
+            link: Some(link),
+        },
+        mode.into(),
+        concurrency.map_or("?".into(), ToString::to_string).into(),
+        format!("{:.0}", out["tps"].as_f64().unwrap_or(f64::NAN)).into(),
+        format!("{} / {} / {} µs", us("p50"), us("p99"), us("p999")).into(),
         format!("{}", out["errors"]).into(),
         format!("{}", out["timeouts"]).into(),
         format!("{}", out["mismatches"]).into(),
@@ -213,14 +271,21 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
             let diff = row.b.dir.join("profile").join(format!("diff-{a}-{b}.svg"));
             let verdict = Cell {
                 text: row.verdict.label().into(),
-                link: diff.is_file().then(|| relative_link(&options.out_dir, &diff)),
+                link: diff
+                    .is_file()
+                    .then(|| relative_link(&options.out_dir, &diff)),
             };
             vec![
                 row.a.id.clone().into(),
                 results::format_ns(row.a.time_ns.point_estimate).into(),
                 results::format_ns(row.b.time_ns.point_estimate).into(),
                 format!("{:+.2}%", row.change.point_estimate * 100.0).into(),
-                format!("[{:+.2}%, {:+.2}%]", ci.lower_bound * 100.0, ci.upper_bound * 100.0).into(),
+                format!(
+                    "[{:+.2}%, {:+.2}%]",
+                    ci.lower_bound * 100.0,
+                    ci.upper_bound * 100.0
+                )
+                .into(),
                 verdict,
             ]
         })
@@ -247,7 +312,14 @@ fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
         .map(|group| Table {
             title: format!("Group {group}"),
             intro: String::new(),
-            headers: vec!["benchmark", "time", "95% CI", "per element", "Criterion", "flamegraph"],
+            headers: vec![
+                "benchmark",
+                "time",
+                "95% CI",
+                "per element",
+                "Criterion",
+                "flamegraph",
+            ],
             rows: results
                 .iter()
                 .filter(|r| r.group == group)
@@ -261,13 +333,21 @@ fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
 fn benchmark_row(options: &Options, r: &BenchResult) -> Vec<Cell> {
     let ci = r.time_ns.confidence_interval;
     let link_if = |path: PathBuf, text: &str| match path.is_file() {
-        true => Cell { text: text.into(), link: Some(relative_link(&options.out_dir, &path)) },
+        true => Cell {
+            text: text.into(),
+            link: Some(relative_link(&options.out_dir, &path)),
+        },
         false => Cell::from("–"),
     };
     vec![
         r.id.clone().into(),
         results::format_ns(r.time_ns.point_estimate).into(),
-        format!("[{}, {}]", results::format_ns(ci.lower_bound), results::format_ns(ci.upper_bound)).into(),
+        format!(
+            "[{}, {}]",
+            results::format_ns(ci.lower_bound),
+            results::format_ns(ci.upper_bound)
+        )
+        .into(),
         match r.elements {
             Some(n) => format!("{} × {n}", results::format_ns(r.per_element_ns())),
             None => "–".into(),
@@ -286,7 +366,9 @@ pub fn relative_link(from: &Path, target: &Path) -> String {
     let to: Vec<Component> = target.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     let ups = std::iter::repeat_n("..".to_string(), from.len() - common);
-    let downs = to[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let downs = to[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
     ups.chain(downs).collect::<Vec<_>>().join("/")
 }
 
@@ -302,11 +384,18 @@ pub fn utc_date(unix: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60
+    )
 }
 
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}\
@@ -324,7 +413,11 @@ fn html(tables: &[Table]) -> String {
             page.push_str(&format!("<p class=\"intro\">{}</p>\n", escape(&t.intro)));
         }
         if let Some(image) = &t.image {
-            page.push_str(&format!("<p><img src=\"{}\" alt=\"{}\"></p>\n", escape(image), escape(&t.title)));
+            page.push_str(&format!(
+                "<p><img src=\"{}\" alt=\"{}\"></p>\n",
+                escape(image),
+                escape(&t.title)
+            ));
         }
         if t.rows.is_empty() {
             page.push_str("<p><em>No results yet.</em></p>\n");
@@ -340,7 +433,9 @@ fn html(tables: &[Table]) -> String {
             for cell in row {
                 let text = escape(&cell.text);
                 match &cell.link {
-                    Some(link) => page.push_str(&format!("<td><a href=\"{}\">{text}</a></td>", escape(link))),
+                    Some(link) => {
+                        page.push_str(&format!("<td><a href=\"{}\">{text}</a></td>", escape(link)))
+                    }
                     None => page.push_str(&format!("<td>{text}</td>")),
                 }
             }
@@ -390,7 +485,10 @@ mod tests {
     fn dates_and_links() {
         assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc_date(1_764_120_000), "2025-11-26 01:20 UTC");
-        assert_eq!(relative_link(Path::new("/r/reports/x"), Path::new("/r/target/c/a.svg")), "../../target/c/a.svg");
+        assert_eq!(
+            relative_link(Path::new("/r/reports/x"), Path::new("/r/target/c/a.svg")),
+            "../../target/c/a.svg"
+        );
     }
 
     #[test]
@@ -401,15 +499,34 @@ mod tests {
             crate::results::write_run(&criterion, id, "new", ns, None).unwrap();
         }
         for n in [1u64, 2, 4, 8] {
-            crate::results::write_run(&criterion, &format!("batch/read/{n}"), "new", 20_000.0 + 100.0 * n as f64, Some(n)).unwrap();
+            crate::results::write_run(
+                &criterion,
+                &format!("batch/read/{n}"),
+                "new",
+                20_000.0 + 100.0 * n as f64,
+                Some(n),
+            )
+            .unwrap();
         }
-        let options = Options { criterion_dir: criterion, runs_dir: root.join("runs"), out_dir: root.join("out"), compare: None };
+        let options = Options {
+            criterion_dir: criterion,
+            runs_dir: root.join("runs"),
+            out_dir: root.join("out"),
+            compare: None,
+        };
         let index = write(&options).unwrap();
         let page = std::fs::read_to_string(index).unwrap();
         assert!(page.contains("encode/decode and the rest"));
-        assert!(page.contains("Batch model") && page.contains("100.0 ns"), "per-key cost fitted");
+        assert!(
+            page.contains("Batch model") && page.contains("100.0 ns"),
+            "per-key cost fitted"
+        );
         assert!(root.join("out/waterfall.svg").is_file());
-        assert!(std::fs::read_to_string(root.join("out/summary.md")).unwrap().contains("| batch read |"));
+        assert!(
+            std::fs::read_to_string(root.join("out/summary.md"))
+                .unwrap()
+                .contains("| batch read |")
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -33,7 +33,11 @@ impl Figures {
         let seconds = span.as_secs_f64();
         Figures {
             seconds,
-            tps: if seconds > 0.0 { c.ops() as f64 / seconds } else { 0.0 },
+            tps: if seconds > 0.0 {
+                c.ops() as f64 / seconds
+            } else {
+                0.0
+            },
             ops: c.ops(),
             calls: c.calls,
             reads: c.reads,
@@ -57,7 +61,10 @@ mod tests {
     fn tps_is_successful_ops_over_the_span() {
         let mut tally = Tally::default();
         tally.record(1_000, &[Row::Hit, Row::Miss]);
-        tally.record(3_000, &[Row::Written, Row::Failed(crate::stats::Failure::Timeout)]);
+        tally.record(
+            3_000,
+            &[Row::Written, Row::Failed(crate::stats::Failure::Timeout)],
+        );
         let f = Figures::of(&tally, Duration::from_millis(500));
         assert_eq!((f.ops, f.calls, f.timeouts, f.misses), (3, 2, 1, 1));
         assert_eq!(f.tps, 6.0);

@@ -82,7 +82,12 @@ mod tests {
         let p = a.percentiles();
         assert_eq!(a.count(), 1001);
         assert_eq!(p.max, 12_345_678, "exact");
-        for (got, want) in [(p.p50, 501_000), (p.p90, 901_000), (p.p99, 991_000), (p.p999, 1_000_000)] {
+        for (got, want) in [
+            (p.p50, 501_000),
+            (p.p90, 901_000),
+            (p.p99, 991_000),
+            (p.p999, 1_000_000),
+        ] {
             assert!(got.abs_diff(want) <= want / 1000, "{got} vs {want}");
         }
     }

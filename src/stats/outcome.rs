@@ -42,7 +42,10 @@ impl Failure {
             return Failure::Timeout;
         }
         match error.kind() {
-            ErrorKind::Server { rc: ResultCode::Timeout, .. } => Failure::Timeout,
+            ErrorKind::Server {
+                rc: ResultCode::Timeout,
+                ..
+            } => Failure::Timeout,
             ErrorKind::Server { rc, .. } => Failure::Server(*rc),
             ErrorKind::NoMoreConnections => Failure::NoMoreConnections,
             ErrorKind::Connection | ErrorKind::Io(_) => Failure::Connection,
@@ -167,6 +170,9 @@ mod tests {
 
     #[test]
     fn other_client_errors_count_as_client() {
-        assert_eq!(Failure::of(&Error::client_error("x")), Failure::Client("client"));
+        assert_eq!(
+            Failure::of(&Error::client_error("x")),
+            Failure::Client("client")
+        );
     }
 }

@@ -74,9 +74,8 @@ impl FromStr for Mix {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Mix, String> {
-        let bad = || {
-            format!("invalid workload {s:?}: use RU,<read%> (e.g. RU,50), RR[,<read%>] or I")
-        };
+        let bad =
+            || format!("invalid workload {s:?}: use RU,<read%> (e.g. RU,50), RR[,<read%>] or I");
         let (name, pct) = match s.split_once(',') {
             Some((name, pct)) => (name, Some(pct)),
             None => (s, None),

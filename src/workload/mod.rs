@@ -95,7 +95,12 @@ pub struct Picker {
 impl Picker {
     /// Fills `ids` (cleared first) with the next call's keys and says whether it reads.
     pub fn next(&mut self, ids: &mut Vec<u64>) -> Access {
-        let Workload { keys, mix, batch_size, .. } = self.workload;
+        let Workload {
+            keys,
+            mix,
+            batch_size,
+            ..
+        } = self.workload;
         ids.clear();
         if mix.sequential() {
             self.sequence.take_wrapping(keys, batch_size, ids);

@@ -39,8 +39,12 @@ impl ObjectSpec {
     pub fn matches(self, id: u64, found: &Value) -> bool {
         match (self, found) {
             (ObjectSpec::Int, Value::Int(v)) => *v == id as i64,
-            (ObjectSpec::Str(n), Value::String(s)) => s.len() == n && s.bytes().eq(alphanumeric(id).take(n)),
-            (ObjectSpec::Bytes(n), Value::Blob(b)) => b.len() == n && b.iter().copied().eq(filler(id).take(n)),
+            (ObjectSpec::Str(n), Value::String(s)) => {
+                s.len() == n && s.bytes().eq(alphanumeric(id).take(n))
+            }
+            (ObjectSpec::Bytes(n), Value::Blob(b)) => {
+                b.len() == n && b.iter().copied().eq(filler(id).take(n))
+            }
             _ => false,
         }
     }
@@ -124,7 +128,10 @@ mod tests {
         }
         for bad in ["I4", "S", "S0", "B-1", "X8", "", "S1048577"] {
             let e = bad.parse::<ObjectSpec>().unwrap_err();
-            assert!(e.contains("use I8, S<bytes> or B<bytes>") && !e.contains('\n'), "{e}");
+            assert!(
+                e.contains("use I8, S<bytes> or B<bytes>") && !e.contains('\n'),
+                "{e}"
+            );
         }
     }
 
@@ -143,7 +150,9 @@ mod tests {
 
     #[test]
     fn strings_are_alphanumeric_of_the_asked_length() {
-        let Value::String(s) = ObjectSpec::Str(100).value(7) else { panic!() };
+        let Value::String(s) = ObjectSpec::Str(100).value(7) else {
+            panic!()
+        };
         assert_eq!(s.len(), 100);
         assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));
     }

@@ -10,31 +10,18 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
-use aerobench::harness::{self, exit_with};
+use aerobench::harness;
 use aerobench::report::progress::Progress;
 use aerobench::report::result::{self, Document, Knobs, Outcome};
-use aerobench::report::{line, summary};
+use aerobench::report::{summary, ticker};
 use aerobench::stats::Figures;
 use aerobench::target::Target;
 use aerobench::workload::{MAX_BATCH, Mix, ObjectSpec, Workload};
+use clap::Args;
 use clap::builder::RangedU64ValueParser;
-use clap::{Args, Parser, Subcommand};
-
-#[derive(Parser)]
-#[command(version, about = "Benchmarks the Aerospike Rust client against the selected target")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Runs a closed-loop workload and reports TPS, latency and errors.
-    Run(RunArgs),
-}
 
 #[derive(Args)]
-struct RunArgs {
+pub struct RunArgs {
     /// Keys in the key space (ids 0..keys).
     #[arg(short = 'k', long, default_value_t = 100_000, value_parser = RangedU64ValueParser::<u64>::new().range(1..=i64::MAX as u64))]
     keys: u64,
@@ -88,9 +75,11 @@ struct RunArgs {
 impl RunArgs {
     fn config(&self) -> Result<(Config, Pool), String> {
         if self.threads.is_some() && self.workers != 0 {
-            return Err("--workers sizes the runtime of async tasks; with --threads the blocking client \
+            return Err(
+                "--workers sizes the runtime of async tasks; with --threads the blocking client \
                  uses its own: drop --workers or --threads"
-                .into());
+                    .into(),
+            );
         }
         let config = Config {
             workload: Workload {
@@ -116,41 +105,30 @@ impl RunArgs {
         pool.validate()?;
         Ok((config, pool))
     }
-}
 
-fn main() {
-    let Command::Run(args) = parse().command;
-    let (config, pool) = args.config().unwrap_or_else(|e| exit_with(&e));
-    if let Err(e) = run(&args, &config, pool) {
-        exit_with(&e);
-    }
-}
-
-/// The command line, or a one-line error naming the problem and where to look.
-fn parse() -> Cli {
-    use clap::error::ErrorKind;
-    match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            ) =>
-        {
-            e.exit()
-        }
-        Err(e) => {
-            let text = e.render().to_string();
-            let mut parts: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
-                .map(|l| l.trim_start_matches("error: "))
-                .collect();
-            parts.push("see `aerobench run --help`");
-            exit_with(&parts.join("; "))
+    /// Every knob, for the summary and the JSON result.
+    fn knobs(&self, config: &Config, pool: Pool) -> Knobs {
+        Knobs {
+            mode: config.mode,
+            workload: config.workload,
+            duration_s: config.duration.as_secs_f64(),
+            warmup_s: config.warmup.as_secs_f64(),
+            timeout_ms: config.timeout_ms,
+            pool,
+            workers: match self.workers {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n,
+            },
+            seeded: self.seed,
+            self_overhead: self.self_overhead,
         }
     }
+}
+
+/// Runs the workload `args` describes: one-line errors for bad knobs or targets.
+pub fn main(args: &RunArgs) -> Result<(), String> {
+    let (config, pool) = args.config()?;
+    run(args, &config, pool)
 }
 
 fn run(args: &RunArgs, config: &Config, pool: Pool) -> Result<(), String> {
@@ -161,30 +139,19 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> Result<(), String> {
     let client = Arc::new(runtime.block_on(target.connect(&policy))?);
     let fingerprint = runtime.block_on(target.fingerprint(&client));
     println!("aerobench: measuring against {fingerprint}");
-    let knobs = Knobs {
-        mode: config.mode,
-        workload: config.workload,
-        duration_s: config.duration.as_secs_f64(),
-        warmup_s: config.warmup.as_secs_f64(),
-        timeout_ms: config.timeout_ms,
-        pool,
-        workers: match args.workers {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        },
-        seeded: args.seed,
-        self_overhead: args.self_overhead,
-    };
+    let knobs = args.knobs(config, pool);
     if args.seed {
         seed(&runtime, &client, config)?;
     }
-    println!(
-        "running {} for {} s after {} s warm-up",
-        summary_mode(&knobs),
-        args.duration,
-        args.warmup
-    );
-    let run = measure(&runtime, &target, &policy, client, config, args.self_overhead)?;
+    println!("{}", summary::heading(&knobs));
+    let run = measure(
+        &runtime,
+        &target,
+        &policy,
+        client,
+        config,
+        args.self_overhead,
+    )?;
     let outcome = Outcome::of(&run);
     print!("{}", summary::block(&knobs, &outcome));
     let path = args
@@ -208,17 +175,11 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> Result<(), String> {
     }
 }
 
-/// One phrase for the mode, e.g. `async, 32 tasks`.
-fn summary_mode(knobs: &Knobs) -> String {
-    let load = match knobs.mode {
-        Mode::Async { tasks } => format!("async, {tasks} tasks"),
-        Mode::Sync { threads } => format!("sync, {threads} threads"),
-    };
-    let overhead = if knobs.self_overhead { " (self-overhead: no client calls)" } else { "" };
-    format!("{load}: {} over {} keys{overhead}", knobs.workload.mix, knobs.workload.keys)
-}
-
-fn seed(runtime: &tokio::runtime::Runtime, client: &Arc<aerospike_core::Client>, config: &Config) -> Result<(), String> {
+fn seed(
+    runtime: &tokio::runtime::Runtime,
+    client: &Arc<aerospike_core::Client>,
+    config: &Config,
+) -> Result<(), String> {
     let keys = config.workload.keys;
     let backend = Arc::new(AsyncClient {
         client: client.clone(),
@@ -244,7 +205,7 @@ fn measure(
     self_overhead: bool,
 ) -> Result<Run, String> {
     let mut tick = |k: usize, f: &Figures| {
-        println!("{}", line::line(k, f));
+        println!("{}", ticker::line(k, f));
         let _ = std::io::stdout().flush();
     };
     let calls = config.calls();
@@ -253,9 +214,12 @@ fn measure(
             let backend = Arc::new(AsyncClient { client, calls });
             runtime.block_on(driver::run_tasks(backend, config, tasks, &mut tick))
         }
-        (Mode::Async { tasks }, true) => {
-            runtime.block_on(driver::run_tasks(Arc::new(Ready { calls }), config, tasks, &mut tick))
-        }
+        (Mode::Async { tasks }, true) => runtime.block_on(driver::run_tasks(
+            Arc::new(Ready { calls }),
+            config,
+            tasks,
+            &mut tick,
+        )),
         (Mode::Sync { threads }, false) => {
             let backend = SyncClient {
                 client: Arc::new(target.connect_blocking(policy)?),
@@ -263,6 +227,8 @@ fn measure(
             };
             driver::run_threads(&backend, config, threads, &mut tick)
         }
-        (Mode::Sync { threads }, true) => driver::run_threads(&Ready { calls }, config, threads, &mut tick),
+        (Mode::Sync { threads }, true) => {
+            driver::run_threads(&Ready { calls }, config, threads, &mut tick)
+        }
     })
 }

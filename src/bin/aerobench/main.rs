@@ -1,0 +1,75 @@
+//! `aerobench`: the suite's command line.
+//!
+//! - `run`: a closed-loop workload with a ticker, a summary and a JSON result.
+//! - `report`: the HTML and Markdown report of the last benchmark run.
+//! - `baselines`: two saved Criterion baselines compared benchmark by benchmark.
+//! - `diff-flamegraph`: a differential flamegraph from two folded-stack files.
+
+mod analyze;
+mod run;
+
+use aerobench::harness::exit_with;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Benchmarks the Aerospike Rust client against the selected target"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs a closed-loop workload and reports TPS, latency and errors.
+    Run(run::RunArgs),
+    /// Writes reports/<name>/index.html and summary.md from the last benchmark run.
+    Report(analyze::ReportArgs),
+    /// Compares two saved Criterion baselines: change, confidence interval, verdict.
+    Baselines(analyze::BaselinesArgs),
+    /// Draws a differential flamegraph from two `stacks.folded` files.
+    DiffFlamegraph(analyze::DiffArgs),
+}
+
+fn main() {
+    let result = match parse().command {
+        Command::Run(args) => run::main(&args),
+        Command::Report(args) => analyze::report(&args),
+        Command::Baselines(args) => analyze::baselines(&args),
+        Command::DiffFlamegraph(args) => analyze::diff_flamegraph(&args),
+    };
+    if let Err(e) = result {
+        exit_with(&e);
+    }
+}
+
+/// The command line, or a one-line error naming the problem and where to look.
+fn parse() -> Cli {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let mut parts: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
+                .map(|l| l.trim_start_matches("error: "))
+                .collect();
+            parts.push("see `aerobench --help`");
+            exit_with(&parts.join("; "))
+        }
+    }
+}
