@@ -11,7 +11,7 @@
 //! CPU times come from `/proc/<pid>/stat` (user + system, clock ticks) of both processes,
 //! so they include every thread: the client's tend thread and Tokio workers, the server's
 //! acceptors. It is a custom harness, not Criterion, because its result is a ratio of CPU
-//! times, not a duration. `--test` does a short run and writes no report.
+//! times, not a duration. `--test` and `--quick` do shorter runs and write no report.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -142,7 +142,8 @@ fn main() {
         .collect();
     let table = render(&rows, ops, bench);
     println!("{table}");
-    if !args.test {
+    // Only a full run replaces the kept report; test and quick runs just print.
+    if !args.test && !args.quick {
         write_report(&table, &rows, bench);
     }
 }
