@@ -104,6 +104,10 @@ pub fn differential(before: &Path, after: &Path, title: &str, out: &Path) -> Res
     options.title = title.to_string();
     inferno::flamegraph::from_reader(&mut options, diff.as_slice(), &mut svg)
         .map_err(|e| e.to_string())?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
     write_atomically(out, &svg)
 }
 
@@ -127,7 +131,7 @@ mod tests {
         let (before, after, out) = (
             dir.join("a.folded"),
             dir.join("b.folded"),
-            dir.join("diff.svg"),
+            dir.join("new/diff.svg"),
         );
         std::fs::write(&before, "main;get;encode 10\nmain;get;io 90\n").unwrap();
         std::fs::write(&after, "main;get;encode 40\nmain;get;io 90\n").unwrap();
