@@ -117,6 +117,15 @@ impl Run {
     }
 }
 
+/// The shared state of a run starting now: its recorder and key sequence.
+fn start(config: &Config) -> (Arc<Recorder>, Arc<Sequence>) {
+    let timeline = Timeline::new(Instant::now(), config.warmup, config.duration);
+    (
+        Arc::new(Recorder::new(timeline)),
+        Arc::new(Sequence::default()),
+    )
+}
+
 /// Runs `config` with `tasks` async tasks on the current runtime; `on_window` sees each
 /// window's figures as it closes.
 pub async fn run_tasks<B: Backend>(
@@ -125,12 +134,7 @@ pub async fn run_tasks<B: Backend>(
     tasks: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let recorder = Arc::new(Recorder::new(Timeline::new(
-        Instant::now(),
-        config.warmup,
-        config.duration,
-    )));
-    let sequence = Arc::new(Sequence::default());
+    let (recorder, sequence) = start(config);
     let mut handles: Vec<_> = (0..tasks)
         .map(|task| {
             let mut worker = Worker::new(config, task, &sequence, recorder.clone());
@@ -169,12 +173,7 @@ pub fn run_threads<B: BlockingBackend>(
     threads: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let recorder = Arc::new(Recorder::new(Timeline::new(
-        Instant::now(),
-        config.warmup,
-        config.duration,
-    )));
-    let sequence = Arc::new(Sequence::default());
+    let (recorder, sequence) = start(config);
     let mut ticker = Ticker::new(&recorder, on_window);
     std::thread::scope(|s| {
         for thread in 0..threads {

@@ -703,6 +703,32 @@ fn endpoint_name() -> String {
     }
 }
 
+/// A socket whose reads and writes wait at most [`DOCKER_TIMEOUT`].
+trait Bounded: Sized {
+    fn set_timeouts(&self, limit: Option<Duration>) -> std::io::Result<()>;
+}
+
+impl Bounded for std::os::unix::net::UnixStream {
+    fn set_timeouts(&self, limit: Option<Duration>) -> std::io::Result<()> {
+        self.set_read_timeout(limit)?;
+        self.set_write_timeout(limit)
+    }
+}
+
+impl Bounded for TcpStream {
+    fn set_timeouts(&self, limit: Option<Duration>) -> std::io::Result<()> {
+        self.set_read_timeout(limit)?;
+        self.set_write_timeout(limit)
+    }
+}
+
+fn bounded<S: Bounded>(stream: S) -> Result<S, String> {
+    stream
+        .set_timeouts(Some(DOCKER_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    Ok(stream)
+}
+
 /// One Docker API call: status and body.
 fn docker(method: &str, path: &str, body: Option<&str>) -> Result<(u16, String), String> {
     fn exchange<S: Read + Write>(mut stream: S, request: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -719,28 +745,16 @@ fn docker(method: &str, path: &str, body: Option<&str>) -> Result<(u16, String),
         body.len()
     );
     let reply = match endpoint()? {
-        Endpoint::Unix(socket) => {
-            let stream = std::os::unix::net::UnixStream::connect(&socket)
-                .map_err(|e| format!("cannot reach the Docker engine at unix://{socket}: {e}"))?;
-            stream
-                .set_read_timeout(Some(DOCKER_TIMEOUT))
-                .map_err(|e| e.to_string())?;
-            stream
-                .set_write_timeout(Some(DOCKER_TIMEOUT))
-                .map_err(|e| e.to_string())?;
-            exchange(stream, request.as_bytes())
-        }
-        Endpoint::Tcp(addr) => {
-            let stream = TcpStream::connect(&addr)
-                .map_err(|e| format!("cannot reach the Docker engine at tcp://{addr}: {e}"))?;
-            stream
-                .set_read_timeout(Some(DOCKER_TIMEOUT))
-                .map_err(|e| e.to_string())?;
-            stream
-                .set_write_timeout(Some(DOCKER_TIMEOUT))
-                .map_err(|e| e.to_string())?;
-            exchange(stream, request.as_bytes())
-        }
+        Endpoint::Unix(socket) => std::os::unix::net::UnixStream::connect(&socket)
+            .map_err(|e| format!("cannot reach the Docker engine at unix://{socket}: {e}"))
+            .and_then(|stream| {
+                exchange(bounded(stream)?, request.as_bytes()).map_err(|e| e.to_string())
+            }),
+        Endpoint::Tcp(addr) => TcpStream::connect(&addr)
+            .map_err(|e| format!("cannot reach the Docker engine at tcp://{addr}: {e}"))
+            .and_then(|stream| {
+                exchange(bounded(stream)?, request.as_bytes()).map_err(|e| e.to_string())
+            }),
     }
     .map_err(|e| format!("Docker API {method} {path}: {e}"))?;
     let text = String::from_utf8_lossy(&reply);
