@@ -32,7 +32,8 @@ pub struct Cluster {
     pub cluster_name: String,
     pub build: String,
     replication: usize,
-    live: RwLock<Vec<bool>>,
+    /// Indices of the running nodes, ascending: the order ownership is computed over.
+    live: RwLock<Vec<usize>>,
     generation: AtomicU64,
 }
 
@@ -51,7 +52,7 @@ impl Cluster {
             cluster_name,
             build,
             replication: replication.clamp(1, count.max(1)),
-            live: RwLock::new(vec![true; count]),
+            live: RwLock::new((0..count).collect()),
             generation: AtomicU64::new(1),
         }
     }
@@ -61,29 +62,23 @@ impl Cluster {
         self.generation.load(Ordering::Acquire)
     }
 
-    fn live_nodes(&self) -> Vec<usize> {
-        let live = self.live.read().unwrap_or_else(|p| p.into_inner());
-        (0..live.len()).filter(|&i| live[i]).collect()
-    }
-
-    pub fn is_live(&self, node: usize) -> bool {
-        self.live_nodes().contains(&node)
+    fn live_nodes(&self) -> std::sync::RwLockReadGuard<'_, Vec<usize>> {
+        self.live.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Marks `node` dead; its partitions move to the survivors. Returns false if it was
     /// already stopped or is the last live node.
     pub fn stop(&self, node: usize) -> bool {
         let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
-        let live_count = live.iter().filter(|&&l| l).count();
-        if node >= live.len() || !live[node] || live_count == 1 {
+        if live.len() == 1 || !live.contains(&node) {
             return false;
         }
-        live[node] = false;
+        live.retain(|&i| i != node);
         self.generation.fetch_add(1, Ordering::AcqRel);
         true
     }
 
-    /// The node that is master of `partition` now.
+    /// The node that is master of `partition` now. Called per command, so it only reads.
     pub fn master_of(&self, partition: usize) -> usize {
         let live = self.live_nodes();
         live[partition % live.len()]
@@ -93,9 +88,9 @@ impl Cluster {
     pub fn peers(&self, node: usize, alternate: bool) -> String {
         let peers: Vec<String> = self
             .live_nodes()
-            .into_iter()
-            .filter(|&i| i != node)
-            .map(|i| {
+            .iter()
+            .filter(|&&i| i != node)
+            .map(|&i| {
                 let n = &self.nodes[i];
                 let addr = if alternate { &n.alternate } else { &n.address };
                 format!("[{},,[{addr}]]", n.name)
