@@ -2,6 +2,8 @@
 //! which is stricter about info order, bitmaps and batch rows) against 1 and 3 nodes.
 //! Skips with a message when `python3` cannot import `aerospike` (scripts/test installs it).
 
+mod common;
+
 use std::process::Command;
 
 use aerobench::target::{Kind, Settings, Target};
@@ -16,8 +18,10 @@ fn python_client_available() -> bool {
 #[test]
 fn python_c_client_works_against_one_and_three_nodes() {
     if !python_client_available() {
-        eprintln!(
-            "skipped: python3 cannot import aerospike; install it with `python3 -m pip install aerospike`"
+        common::missing(
+            "C-based client",
+            "python3 cannot import aerospike; scripts/test installs it with \
+             `python3 -m pip install aerospike==19.3.0`",
         );
         return;
     }

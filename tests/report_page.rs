@@ -3,6 +3,8 @@
 //! (`target/report-test/screenshot.png`). Skips with a message where Chromium is missing
 //! (scripts/test installs it).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -92,8 +94,9 @@ fn report_renders_in_chromium_with_every_link_resolving() {
     assert!(html.contains("regressed"), "B is 30% slower than A");
 
     let Some(browser) = chromium() else {
-        eprintln!(
-            "skipped the Chromium check: no chromium; install it with `apt-get install chromium`"
+        common::missing(
+            "report page in Chromium",
+            "no chromium on PATH; scripts/test installs it with `apt-get install chromium`",
         );
         return;
     };

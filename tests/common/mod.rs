@@ -4,6 +4,7 @@
 
 use aerobench::target::{Kind, Settings, Target};
 use std::collections::HashMap;
+use std::io::Write;
 
 use aerospike_core::policy::AdminPolicy;
 use aerospike_core::{Client, Key};
@@ -52,4 +53,24 @@ pub async fn node_stats(client: &Client) -> Vec<(String, HashMap<String, u64>)> 
         all.push((node.name().to_string(), stats));
     }
     all
+}
+
+/// A part a test needs is missing (Docker, an image, the Python client, Chromium). Under
+/// `CI=true` that fails the test with one line naming the part and how `scripts/test`
+/// installs it; elsewhere the check is skipped visibly: the reason is printed and appended
+/// to `target/tmp/skipped.txt`, which `scripts/test` counts and lists at the end.
+pub fn missing(check: &str, why: &str) {
+    let line = format!("{check}: {why}");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and a required part is missing: {line}");
+    }
+    println!("SKIPPED {line}");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped.txt");
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{line}");
+    }
 }
