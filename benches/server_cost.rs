@@ -308,7 +308,10 @@ fn start_side(
         "server_cost: {} measured against {fingerprint}",
         server.name()
     );
-    runtime.block_on(run(client.clone(), Op::Put, KEYS, 256))?;
+    let seeded = runtime.block_on(run(client.clone(), Op::Put, KEYS, 256));
+    if let Some(e) = seeded.last_failure {
+        return Err(format!("seeding {}: {e}", server.name()));
+    }
     Ok(Side {
         server,
         _target: target,
@@ -346,17 +349,27 @@ fn key(id: u64) -> Key {
     Key::new("test", "server_cost", (id as i64).into()).expect("valid key")
 }
 
+/// What one run did: the ops it ran and how many failed (timeouts on a loaded machine),
+/// with the last failure's message.
+#[derive(Default)]
+struct Ran {
+    ops: u64,
+    failures: u64,
+    last_failure: Option<String>,
+}
+
 /// Runs `ops` operations (rounded down to a multiple of `tasks`) over `tasks` tasks, key
-/// ids cycling over [`KEYS`]; returns how many ran.
-async fn run(client: Arc<Client>, op: Op, ops: u64, tasks: usize) -> Result<u64, String> {
+/// ids cycling over [`KEYS`].
+async fn run(client: Arc<Client>, op: Op, ops: u64, tasks: usize) -> Ran {
     let per_task = ops / tasks as u64;
     let handles: Vec<_> = (0..tasks as u64)
         .map(|t| {
             let client = client.clone();
             tokio::spawn(async move {
+                let mut ran = Ran::default();
                 for i in 0..per_task {
                     let id = (t * per_task + i) % KEYS;
-                    match op {
+                    let result = match op {
                         Op::Get => client
                             .get(&ReadPolicy::default(), &key(id), Bins::All)
                             .await
@@ -365,17 +378,30 @@ async fn run(client: Arc<Client>, op: Op, ops: u64, tasks: usize) -> Result<u64,
                             let bins = [as_bin!("v", id as i64)];
                             client.put(&WritePolicy::default(), &key(id), &bins).await
                         }
+                    };
+                    if let Err(e) = result {
+                        ran.failures += 1;
+                        ran.last_failure = Some(format!("{} failed: {e}", op.name()));
                     }
-                    .map_err(|e| format!("{} failed: {e}", op.name()))?;
                 }
-                Ok::<_, String>(())
+                ran
             })
         })
         .collect();
+    let mut ran = Ran {
+        ops: per_task * tasks as u64,
+        ..Ran::default()
+    };
     for handle in handles {
-        handle.await.map_err(|e| format!("task failed: {e}"))??;
+        let task = handle.await.unwrap_or_else(|e| Ran {
+            failures: per_task,
+            last_failure: Some(format!("task failed: {e}")),
+            ..Ran::default()
+        });
+        ran.failures += task.failures;
+        ran.last_failure = task.last_failure.or(ran.last_failure);
     }
-    Ok(per_task * tasks as u64)
+    ran
 }
 
 /// One case's totals over the rounds.
@@ -387,27 +413,27 @@ struct Tally {
     server: Cpu,
     /// Throughput of each round.
     tps: Vec<f64>,
+    failures: u64,
+    last_failure: Option<String>,
 }
 
 /// Runs one case once and adds it to `tally`.
 fn measure(runtime: &Runtime, side: &Side, case: Case, ops: u64, tally: &mut Tally) {
-    let or_exit = |r: Result<Cpu, String>| r.unwrap_or_else(|e| fail(case, &e));
+    let or_exit = |r: Result<Cpu, String>| {
+        r.unwrap_or_else(|e| harness::exit_with(&format!("server_cost: {}: {e}", case.name())))
+    };
     let client_cpu = || or_exit(CpuSource::Process(std::process::id()).read());
     let (client0, server0) = (client_cpu(), or_exit(side.cpu.read()));
     let started = Instant::now();
-    let done = runtime
-        .block_on(run(side.client.clone(), case.op, ops, case.tasks))
-        .unwrap_or_else(|e| fail(case, &e));
+    let ran = runtime.block_on(run(side.client.clone(), case.op, ops, case.tasks));
     let seconds = started.elapsed().as_secs_f64();
     tally.client = tally.client.plus(client_cpu().minus(client0));
     tally.server = tally.server.plus(or_exit(side.cpu.read()).minus(server0));
-    tally.ops += done;
+    tally.ops += ran.ops;
     tally.seconds += seconds;
-    tally.tps.push(done as f64 / seconds);
-}
-
-fn fail(case: Case, why: &str) -> ! {
-    harness::exit_with(&format!("server_cost: {}: {why}", case.name()))
+    tally.tps.push(ran.ops as f64 / seconds);
+    tally.failures += ran.failures;
+    tally.last_failure = ran.last_failure.or(tally.last_failure.take());
 }
 
 /// How much to run: `ops` per case and round.
@@ -589,6 +615,9 @@ struct Row {
     ops_per_sec_range: (f64, f64),
     /// Real over embedded for the same op and task count: client CPU, server CPU, ops/s.
     vs_embedded: Option<(f64, f64, f64)>,
+    /// Failed ops (counted in `ops`) and the last one's message.
+    failures: u64,
+    last_failure: Option<String>,
 }
 
 fn rows(tallies: &[(Case, Tally)]) -> Vec<Row> {
@@ -628,6 +657,8 @@ fn rows(tallies: &[(Case, Tally)]) -> Vec<Row> {
                 ops_per_sec: tps,
                 ops_per_sec_range: (fold(f64::min, f64::MAX), fold(f64::max, 0.0)),
                 vs_embedded,
+                failures: tally.failures,
+                last_failure: tally.last_failure.clone(),
             }
         })
         .collect()
@@ -672,6 +703,14 @@ fn render(sides: &[Side], rows: &[Row], plan: &Plan, skipped: Option<&str>) -> S
             r.ops_per_sec,
             r.ops_per_sec_range.0,
             r.ops_per_sec_range.1,
+        ));
+    }
+    for r in rows.iter().filter(|r| r.failures > 0) {
+        let last = r.last_failure.as_deref().unwrap_or_default();
+        let last = last.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push_str(&format!(
+            "\n{}: {} of {} ops failed (counted above), the last: {last}",
+            r.name, r.failures, r.ops
         ));
     }
     out
