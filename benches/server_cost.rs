@@ -11,9 +11,9 @@
 //!
 //! The servers are measured interleaved (embedded, real, then the next case, with the
 //! order swapped every round), so drift of this shared machine hits both. The real server
-//! is the container target's image (`AEROBENCH_IMAGE`, `AEROBENCH_IMAGE_TAG`); where Docker
-//! or the image is missing its rows are skipped with the reason, and under `CI=true` that
-//! fails the run. Client CPU is this process's (`/proc/self/stat`: the client's tend
+//! is one container-target node, on the host network where Docker has it (see
+//! [`real_spec`] for the image); where Docker or the image is missing its rows are skipped
+//! with the reason, and under `CI=true` that fails the run. Client CPU is this process's (`/proc/self/stat`: the client's tend
 //! thread and Tokio workers), the embedded server's its child process's, the real server's
 //! its container's cgroup (asd under tini; `cpu.stat` of cgroup v2, or the container's
 //! process tree from `/proc` where there is none).
@@ -30,7 +30,7 @@ use std::time::Instant;
 use aerobench::harness;
 use aerobench::meta::Fingerprint;
 use aerobench::profile::write_atomically;
-use aerobench::target::container::{check_docker, check_image};
+use aerobench::target::container::{SOURCE_BUILD_TAG, check_docker, check_image};
 use aerobench::target::{ContainerSpec, Kind, Settings, Target};
 use aerospike_core::policy::{ReadPolicy, WritePolicy};
 use aerospike_core::{Bins, Client, Key, as_bin};
@@ -292,17 +292,7 @@ fn start_side(
         (None, Some(cluster)) => container_cpu(runtime, &cluster.containers[0])?,
         (None, None) => return Err("no server process to measure".into()),
     };
-    // TEMPORARY until the container target waits for a real node's partitions.
-    let mut tries = 0;
-    let client = loop {
-        match runtime.block_on(target.connect(&target.client_policy())) {
-            Err(e) if e.contains("not yet fully initialized") && tries < 10 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_secs(1));
-            }
-            result => break Arc::new(result?),
-        }
-    };
+    let client = Arc::new(runtime.block_on(target.connect(&target.client_policy()))?);
     let fingerprint = runtime.block_on(target.fingerprint(&client));
     eprintln!(
         "server_cost: {} measured against {fingerprint}",
@@ -324,7 +314,7 @@ fn start_side(
 /// The real server's side, or why it is skipped: Docker or the image missing (a failure
 /// under `CI=true`). A server that starts but fails ends the run.
 fn real_side(runtime: &Runtime) -> Result<Side, String> {
-    let spec = ContainerSpec::from_env().unwrap_or_else(|e| harness::exit_with(&e));
+    let spec = real_spec();
     let missing = check_docker().and_then(|_| check_image(&spec.reference()));
     if let Err(why) = missing {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
@@ -336,6 +326,19 @@ fn real_side(runtime: &Runtime) -> Result<Side, String> {
     }
     start_side(runtime, Server::Real, one_node(Kind::Container), Some(spec))
         .map_err(|e| harness::exit_with(&format!("server_cost: real server: {e}")))
+}
+
+/// The real server's image: `AEROBENCH_IMAGE` / `AEROBENCH_IMAGE_TAG` when set, else the
+/// official release when it is loaded, else its source build (which `scripts/test` loads).
+fn real_spec() -> ContainerSpec {
+    let mut spec = ContainerSpec::from_env().unwrap_or_else(|e| harness::exit_with(&e));
+    let chosen = ["AEROBENCH_IMAGE", "AEROBENCH_IMAGE_TAG"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some());
+    if !chosen && check_image(&spec.reference()).is_err() {
+        spec.tag = SOURCE_BUILD_TAG.into();
+    }
+    spec
 }
 
 fn one_node(kind: Kind) -> Settings {

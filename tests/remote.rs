@@ -1,6 +1,8 @@
-//! The remote target against a real server, end to end: a real Aerospike node is started
-//! as a container (the container target's image: `AEROBENCH_IMAGE`, `AEROBENCH_IMAGE_TAG`),
-//! then reached as a user reaches their own cluster, through `AEROSPIKE_HOSTS` in an
+//! The remote target against a real server, end to end: a real Aerospike node (CE 8.1.2.0,
+//! the source build `scripts/test` loads) is started as a container, on a private Docker
+//! network with its port published, so it has two addresses as a node behind NAT has: its
+//! standard one (the container's) and its alternate one (`127.0.0.1:<published port>`).
+//! It is then reached as a user reaches their own cluster, through `AEROSPIKE_HOSTS` in an
 //! `aerobench run`, or [`Kind::Remote`] settings in this process:
 //!
 //! - the line saying what the client found names the node, its build, edition, namespace
@@ -16,23 +18,25 @@ mod common;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use aerobench::target::container::{self, check_docker, check_image};
+use aerobench::target::container::{
+    self, DEFAULT_IMAGE, NetworkMode, SOURCE_BUILD_TAG, check_docker, check_image,
+};
 use aerobench::target::{ContainerSpec, Kind, Settings, Target};
 
 /// The real node the tests share, started once and removed at exit; `None` (after
 /// reporting the missing part for `check`) when Docker or the image is missing.
 fn real_node(check: &str) -> Option<&'static Target> {
     static NODE: OnceLock<Result<Target, String>> = OnceLock::new();
-    let spec = ContainerSpec::from_env().expect("valid image variables");
+    let image = format!("{DEFAULT_IMAGE}:{SOURCE_BUILD_TAG}");
+    let spec = ContainerSpec {
+        network: Some(NetworkMode::Published),
+        ..ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| image.clone())).unwrap()
+    };
     if let Err(why) = check_docker().and_then(|_| check_image(&spec.reference())) {
         common::missing(check, &why);
         return None;
     }
-    let node = NODE.get_or_init(|| {
-        let t = Target::start_container(settings(Kind::Container), spec);
-        std::thread::sleep(std::time::Duration::from_secs(3)); // TEMPORARY: readiness
-        t
-    });
+    let node = NODE.get_or_init(|| Target::start_container(settings(Kind::Container), spec));
     Some(
         node.as_ref()
             .unwrap_or_else(|e| panic!("the real node did not start: {e}")),
@@ -48,7 +52,7 @@ fn settings(kind: Kind) -> Settings {
 
 /// What the node answers to info `names`, asked directly.
 fn ask(host: &str, names: &[&str]) -> Vec<String> {
-    let answers = container::info(host, names).unwrap();
+    let answers = container::ready::info(host, names).unwrap();
     names.iter().map(|n| answers[*n].clone()).collect()
 }
 
@@ -123,7 +127,8 @@ fn found_line_names_the_real_node_and_a_run_goes_through() {
     );
     assert_eq!(found, [expected.as_str()], "the found line, once");
     let server = format!("{}/{build}", edition.replace(' ', "_"));
-    let against = format!("measuring against target=remote nodes=1 [{host}] server={server} ");
+    let against =
+        format!("measuring against target=remote nodes=1 [{host}] network=direct server={server} ");
     assert!(stdout.contains(&against), "{stdout}");
 
     let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
