@@ -241,17 +241,13 @@ fn container_cpu(runtime: &Runtime, container: &str) -> Result<CpuSource, String
              so its CPU time cannot be read (Docker on another host or pid namespace?)"
         ));
     }
-    let unified = cgroups.lines().find_map(|l| l.strip_prefix("0::"));
-    match (unified, cgroup2_mount()) {
-        (Some(path), Some(mount)) => {
-            let dir = mount.join(path.trim_start_matches('/'));
-            match dir.join("cpu.stat").exists() {
-                true => Ok(CpuSource::Cgroup(dir)),
-                false => Ok(CpuSource::Tree(pid)),
-            }
-        }
-        _ => Ok(CpuSource::Tree(pid)),
-    }
+    let cgroup = cgroups
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .zip(cgroup2_mount())
+        .map(|(path, mount)| mount.join(path.trim_start_matches('/')))
+        .filter(|dir| dir.join("cpu.stat").exists());
+    Ok(cgroup.map_or(CpuSource::Tree(pid), CpuSource::Cgroup))
 }
 
 /// Where cgroup v2 is mounted (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on hybrid
@@ -524,8 +520,8 @@ impl Args {
                 ops: 20_000,
             },
             _ => Plan {
-                rounds: 3,
-                ops: 40_000,
+                rounds: 5,
+                ops: 30_000,
             },
         }
     }
