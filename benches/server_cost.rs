@@ -268,6 +268,8 @@ struct Side {
     _target: Target,
     client: Arc<Client>,
     fingerprint: Fingerprint,
+    /// The container's `name:tag`.
+    image: Option<String>,
     cpu: CpuSource,
 }
 
@@ -300,6 +302,7 @@ fn start_side(
     }
     Ok(Side {
         server,
+        image: target.container.as_ref().map(|c| c.image.clone()),
         _target: target,
         client,
         fingerprint,
@@ -560,12 +563,39 @@ fn main() {
         }
     }
     let plan = args.plan();
+    let load_before = load_average();
     let rows = rows(&measure_all(&runtime, &sides, &cases, &plan));
-    let table = render(&sides, &rows, &plan, skipped.as_deref());
+    let report = Report {
+        sides: &sides,
+        rows,
+        plan,
+        skipped,
+        load: [load_before, load_average()],
+    };
+    let table = render(&report);
     println!("{table}");
-    if !args.test && !args.quick && args.filters.is_empty() && skipped.is_none() {
-        write_report(&table, &sides, &rows, &plan);
+    if !args.test && !args.quick && args.filters.is_empty() && report.skipped.is_none() {
+        write_report(&table, &report);
     }
+}
+
+/// What a run found, with the conditions it ran under.
+struct Report<'a> {
+    sides: &'a [Side],
+    rows: Vec<Row>,
+    plan: Plan,
+    skipped: Option<String>,
+    /// `/proc/loadavg`'s 1, 5 and 15 minute figures before and after measuring: other
+    /// work on the machine shows in every number.
+    load: [String; 2],
+}
+
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Every case against its server, `plan.rounds` times; within a round each op and task
@@ -664,17 +694,23 @@ fn rows(tallies: &[(Case, Tally)]) -> Vec<Row> {
 }
 
 /// The table, headed by what each server is.
-fn render(sides: &[Side], rows: &[Row], plan: &Plan, skipped: Option<&str>) -> String {
+fn render(report: &Report) -> String {
+    let Report { plan, load, .. } = report;
     let mut out = format!(
         "server_cost: per op, {} gets and {} puts per row and round (fewer when not a multiple \
          of the tasks), {} round(s), the servers interleaved; one node each, default client \
-         policy\n",
-        plan.ops, plan.ops, plan.rounds
+         policy; load average {} before, {} after\n",
+        plan.ops, plan.ops, plan.rounds, load[0], load[1]
     );
-    for side in sides {
-        out.push_str(&format!("{}: {}\n", side.server.name(), side.fingerprint));
+    for side in report.sides {
+        let image = side
+            .image
+            .as_deref()
+            .map_or(String::new(), |i| format!(" image={i}"));
+        let name = side.server.name();
+        out.push_str(&format!("{name}: {}{image}\n", side.fingerprint));
     }
-    if let Some(why) = skipped {
+    if let Some(why) = &report.skipped {
         out.push_str(&format!("real: skipped: {why}\n"));
     }
     out.push_str(
@@ -682,7 +718,7 @@ fn render(sides: &[Side], rows: &[Row], plan: &Plan, skipped: Option<&str>) -> S
          | ops/s (rounds' range) | real ÷ embedded: client CPU, server CPU, ops/s |\n\
          |---|---:|---|---:|---:|---:|---|\n",
     );
-    for r in rows {
+    for r in &report.rows {
         let cpu = |c: Cpu| format!("{:.2} ({:.2} + {:.2})", c.total(), c.user, c.system);
         // A zero below (a run too short for the clock tick) has no ratio.
         let ratio = |x: f64| match x.is_finite() {
@@ -704,7 +740,7 @@ fn render(sides: &[Side], rows: &[Row], plan: &Plan, skipped: Option<&str>) -> S
             r.ops_per_sec_range.1,
         ));
     }
-    for r in rows.iter().filter(|r| r.failures > 0) {
+    for r in report.rows.iter().filter(|r| r.failures > 0) {
         let last = r.last_failure.as_deref().unwrap_or_default();
         let last = last.split_whitespace().collect::<Vec<_>>().join(" ");
         out.push_str(&format!(
@@ -726,23 +762,23 @@ fn command() -> String {
 
 /// Writes `reports/server_cost.md` and `.json` through temporary files and renames, so
 /// an interrupted run leaves the previous report whole.
-fn write_report(table: &str, sides: &[Side], rows: &[Row], plan: &Plan) {
+fn write_report(table: &str, report: &Report) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports");
-    let fingerprints: serde_json::Map<String, serde_json::Value> = sides
+    let servers: serde_json::Map<String, serde_json::Value> = report
+        .sides
         .iter()
         .map(|s| {
-            (
-                s.server.name().to_string(),
-                serde_json::json!(s.fingerprint),
-            )
+            let about = serde_json::json!({ "fingerprint": s.fingerprint, "image": s.image });
+            (s.server.name().to_string(), about)
         })
         .collect();
     let json = serde_json::json!({
         "command": command(),
-        "fingerprints": fingerprints,
-        "rounds": plan.rounds,
-        "ops_per_row_and_round": plan.ops,
-        "rows": rows,
+        "servers": servers,
+        "rounds": report.plan.rounds,
+        "ops_per_row_and_round": report.plan.ops,
+        "load_average_before_after": report.load,
+        "rows": report.rows,
     });
     let files = [
         (
