@@ -7,8 +7,9 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
+    for path in git_paths() {
+        println!("cargo:rerun-if-changed={path}");
+    }
     println!("cargo:rerun-if-env-changed=AEROBENCH_COMMIT");
     let client = std::fs::read_to_string("Cargo.lock")
         .ok()
@@ -41,11 +42,24 @@ fn locked_version(lock: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The files whose change moves the commit: HEAD and the branch it points to, where git
+/// keeps them. In a worktree `.git` is a file, and a watched path that does not exist
+/// makes cargo rerun this script, and rebuild the crate, on every build.
+fn git_paths() -> Vec<String> {
+    let mut refs = vec!["HEAD".to_string()];
+    refs.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    refs.iter()
+        .filter_map(|r| git(&["rev-parse", "--git-path", r]))
+        .collect()
+}
+
 fn git_commit() -> Option<String> {
-    let out = Command::new("git")
-        .args(["describe", "--always", "--dirty", "--abbrev=10"])
-        .output()
-        .ok()?;
+    git(&["describe", "--always", "--dirty", "--abbrev=10"])
+}
+
+/// One line of `git <args>`'s output.
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
-    Some(text.trim().to_string()).filter(|s| !s.is_empty())
+    Some(text.trim().to_string()).filter(|s| !s.is_empty() && out.status.success())
 }
