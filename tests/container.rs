@@ -8,8 +8,6 @@
 //!   behind, also after the owning process is killed (SIGKILL: the next start cleans up),
 //!   interrupted (SIGINT: testcontainers' watchdog) or exits without dropping its target.
 //! - Missing Docker or image: a one-line error that says how to fix it.
-//! - Remote target: a closed port fails with a one-line error naming the host; a reachable
-//!   cluster is described (nodes, build, namespaces).
 //!
 //! Without Docker or the real image the checks that need them are skipped visibly (and
 //! fail under `CI=true`, see `common::missing`). Child processes are this test binary
@@ -532,86 +530,4 @@ fn missing_image_fails_with_one_line_fix() {
     assert!(e.contains("scripts/build-server-image"), "{e}");
     assert!(e.contains("docker pull"), "{e}");
     assert!(e.contains("docker load -i"), "{e}");
-}
-
-#[test]
-fn remote_closed_port_fails_with_one_line_naming_the_host() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let host = format!("127.0.0.1:{port}");
-    let mut s = settings(Kind::Remote, 1);
-    s.hosts = vec![host.clone()];
-    let target = Target::start(s).unwrap();
-    let mut policy = target.client_policy();
-    policy.timeout = 1000;
-    let started = std::time::Instant::now();
-    let e = runtime()
-        .block_on(target.connect(&policy))
-        .err()
-        .expect("no cluster");
-    println!(
-        "after {:?} (bound {:?}): {e}",
-        started.elapsed(),
-        Target::connect_bound(&policy)
-    );
-    assert!(e.contains(&host) && e.contains("AEROSPIKE_HOSTS"), "{e}");
-    assert!(!e.contains('\n'), "one line: {e:?}");
-    let e = target.connect_blocking(&policy).err().expect("no cluster");
-    assert!(e.contains(&host) && !e.contains('\n'), "{e:?}");
-}
-
-#[test]
-fn remote_target_describes_what_it_found() {
-    let rt = runtime();
-    let embedded = Target::start(settings(Kind::Embedded, 3)).unwrap();
-    let mut s = settings(Kind::Remote, 1);
-    s.hosts = embedded.hosts.clone();
-    s.cluster_name = Some("aerobench".into());
-    let remote = Target::start(s).unwrap();
-    let client = rt
-        .block_on(remote.connect(&remote.client_policy()))
-        .unwrap();
-    let found = rt.block_on(remote.describe(&client));
-    println!("{found}");
-    assert_eq!(found.nodes.len(), 3);
-    assert_eq!(found.builds, ["7.2.0.0"]);
-    assert_eq!(found.namespaces, ["test"]);
-    assert_eq!(found.cluster_names, ["aerobench"]);
-    let line = found.to_string();
-    assert!(line.starts_with("remote target at "), "{line}");
-    assert!(
-        line.contains("3 node(s)") && line.contains("namespaces test"),
-        "{line}"
-    );
-
-    // Credentials the nodes do not accept (this server has no security, as a real one
-    // without it) fail within the bound with one line naming the hosts.
-    let mut s = settings(Kind::Remote, 1);
-    s.hosts = embedded.hosts.clone();
-    s.credentials = Some(("bench".into(), "wrong".into()));
-    let refused = Target::start(s).unwrap();
-    let mut policy = refused.client_policy();
-    policy.timeout = 1000;
-    let e = rt
-        .block_on(refused.connect(&policy))
-        .err()
-        .expect("credentials refused");
-    println!("{e}");
-    assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
-
-    // A cluster name the nodes do not have fails like an unreachable host: one line.
-    let mut s = settings(Kind::Remote, 1);
-    s.hosts = embedded.hosts.clone();
-    s.cluster_name = Some("other".into());
-    let wrong = Target::start(s).unwrap();
-    let mut policy = wrong.client_policy();
-    policy.timeout = 1000;
-    let e = rt
-        .block_on(wrong.connect(&policy))
-        .err()
-        .expect("wrong cluster name");
-    println!("{e}");
-    assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
 }

@@ -10,6 +10,11 @@
 //! - `AEROSPIKE_SERVICES_ALTERNATE` decides which of the node's addresses the client uses;
 //! - a wrong cluster name, and a port nothing listens on, end the run with one line.
 //!
+//! The library's side of the same (no Docker needed): a closed port fails `connect` and
+//! `connect_blocking` with one line naming the host; a 3-node embedded cluster reached as a
+//! remote one is described, and refused credentials or a wrong cluster name fail in one
+//! line.
+//!
 //! Without Docker or the image the checks that need the node are skipped visibly
 //! ([`common::missing`]; a failure under `CI=true`).
 
@@ -213,4 +218,98 @@ fn nothing_listening_fails_with_one_line() {
     let host = format!("127.0.0.1:{port}");
     let out = run_cli(&[("AEROSPIKE_HOSTS", &host)], &scratch("nothing"));
     one_line_error(&out, &host);
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn remote_closed_port_fails_with_one_line_naming_the_host() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let host = format!("127.0.0.1:{port}");
+    let mut s = settings(Kind::Remote);
+    s.hosts = vec![host.clone()];
+    let target = Target::start(s).unwrap();
+    let mut policy = target.client_policy();
+    policy.timeout = 1000;
+    let started = std::time::Instant::now();
+    let e = runtime()
+        .block_on(target.connect(&policy))
+        .err()
+        .expect("no cluster");
+    println!(
+        "after {:?} (bound {:?}): {e}",
+        started.elapsed(),
+        Target::connect_bound(&policy)
+    );
+    assert!(e.contains(&host) && e.contains("AEROSPIKE_HOSTS"), "{e}");
+    assert!(!e.contains('\n'), "one line: {e:?}");
+    let e = target.connect_blocking(&policy).err().expect("no cluster");
+    assert!(e.contains(&host) && !e.contains('\n'), "{e:?}");
+}
+
+#[test]
+fn remote_target_describes_what_it_found() {
+    let rt = runtime();
+    let embedded = Target::start(Settings {
+        nodes: 3,
+        ..settings(Kind::Embedded)
+    })
+    .unwrap();
+    let mut s = settings(Kind::Remote);
+    s.hosts = embedded.hosts.clone();
+    s.cluster_name = Some("aerobench".into());
+    let remote = Target::start(s).unwrap();
+    let client = rt
+        .block_on(remote.connect(&remote.client_policy()))
+        .unwrap();
+    let found = rt.block_on(remote.describe(&client));
+    println!("{found}");
+    assert_eq!(found.nodes.len(), 3);
+    assert_eq!(found.builds, ["7.2.0.0"]);
+    assert_eq!(found.namespaces, ["test"]);
+    assert_eq!(found.cluster_names, ["aerobench"]);
+    let line = found.to_string();
+    assert!(line.starts_with("remote target at "), "{line}");
+    assert!(
+        line.contains("3 node(s)") && line.contains("namespaces test"),
+        "{line}"
+    );
+
+    // Credentials the nodes do not accept (this server has no security, as a real one
+    // without it) fail within the bound with one line naming the hosts.
+    let mut s = settings(Kind::Remote);
+    s.hosts = embedded.hosts.clone();
+    s.credentials = Some(("bench".into(), "wrong".into()));
+    let refused = Target::start(s).unwrap();
+    let mut policy = refused.client_policy();
+    policy.timeout = 1000;
+    let e = rt
+        .block_on(refused.connect(&policy))
+        .err()
+        .expect("credentials refused");
+    println!("{e}");
+    assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
+
+    // A cluster name the nodes do not have fails like an unreachable host: one line.
+    let mut s = settings(Kind::Remote);
+    s.hosts = embedded.hosts.clone();
+    s.cluster_name = Some("other".into());
+    let wrong = Target::start(s).unwrap();
+    let mut policy = wrong.client_policy();
+    policy.timeout = 1000;
+    let e = rt
+        .block_on(wrong.connect(&policy))
+        .err()
+        .expect("wrong cluster name");
+    println!("{e}");
+    assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
 }
