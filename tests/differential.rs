@@ -13,6 +13,7 @@ mod common;
 
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 
@@ -415,10 +416,14 @@ async fn batches(p: &mut Probe) {
     p.rows("batch_unknown_namespace", &foreign);
 }
 
-/// Read-touch at 100% touches on any read of a record with a TTL; at 1% it does not.
+/// Two seconds after a write with TTL 10, a read with read-touch at 100% restores the TTL
+/// to 10 (the reply still shows the TTL before the touch); at 1% it does not.
 async fn read_touch(p: &mut Probe) {
+    for id in [70, 71, 72] {
+        let _ = p.client.put(&ttl(10), &key(id), &[as_bin!("v", 1)]).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     for (name, id, percent) in [("read_touch_100", 70, 100), ("read_touch_1", 71, 1)] {
-        let _ = p.client.put(&ttl(50), &key(id), &[as_bin!("v", 1)]).await;
         let mut policy = rp();
         policy.base_policy.read_touch_ttl = ReadTouchTtl::Percent(percent);
         let r = p.client.get(&policy, &key(id), Bins::All).await;
@@ -427,9 +432,10 @@ async fn read_touch(p: &mut Probe) {
         let r = p.client.get(&policy, &key(id), Bins::All).await;
         p.record(&format!("{name}.after"), &r);
     }
-    let _ = p.client.put(&ttl(50), &key(72), &[as_bin!("v", 1)]).await;
-    let mut policy = BatchReadPolicy::default();
-    policy.read_touch_ttl = ReadTouchTtl::Percent(100);
+    let policy = BatchReadPolicy {
+        read_touch_ttl: ReadTouchTtl::Percent(100),
+        ..BatchReadPolicy::default()
+    };
     let mut rows = vec![BatchOperation::read(&policy, key(72), Bins::All)];
     let _ = p.client.batch(&BatchPolicy::default(), &mut rows).await;
     p.rows("batch_read_touch.reply", &rows);

@@ -124,7 +124,12 @@ fn frames() -> impl Strategy<Value = (u8, Vec<u8>)> {
     let seeds = seeds();
     let count = seeds.len();
     let random = (
-        prop_oneof![Just(TYPE_INFO), Just(TYPE_MSG)],
+        prop_oneof![
+            Just(TYPE_INFO),
+            Just(TYPE_ADMIN),
+            Just(TYPE_MSG),
+            Just(TYPE_COMPRESSED)
+        ],
         prop::collection::vec(any::<u8>(), 0..256),
     );
     let mutated = (
