@@ -18,6 +18,11 @@ pub struct Fingerprint {
     pub target: String,
     pub nodes: usize,
     pub hosts: Vec<String>,
+    /// How the client reaches the nodes: `loopback` (embedded), `host` or `published`
+    /// (container: host networking, or Docker's port proxy), `direct` (remote). Results
+    /// saved before it was recorded read as empty.
+    #[serde(default)]
+    pub network: String,
     /// The server's own description (edition and build).
     pub server: String,
     pub client: String,
@@ -31,6 +36,7 @@ impl Fingerprint {
     pub fn comparable_with(&self, other: &Fingerprint) -> bool {
         self.target == other.target
             && self.nodes == other.nodes
+            && self.network == other.network
             && self.server == other.server
             && self.machine == other.machine
     }
@@ -40,10 +46,11 @@ impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "target={} nodes={} [{}] server={} client=aerospike-core {} commit={} machine={}",
+            "target={} nodes={} [{}] network={} server={} client=aerospike-core {} commit={} machine={}",
             self.target,
             self.nodes,
             self.hosts.join(","),
+            self.network,
             self.server,
             self.client,
             self.commit,
@@ -52,11 +59,16 @@ impl fmt::Display for Fingerprint {
     }
 }
 
-/// Host name, core count and CPU model, read from `/proc` and `/etc`.
-pub fn machine() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+/// This machine's host name (the kernel's), `unknown-host` where it cannot be read.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "unknown-host".into());
+        .unwrap_or_else(|_| "unknown-host".into())
+}
+
+/// Host name, core count and CPU model, read from `/proc`.
+pub fn machine() -> String {
+    let host = host_name();
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()

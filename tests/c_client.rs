@@ -73,6 +73,5 @@ fn python_c_client_script_holds_against_the_real_server() {
     let Some(target) = common::real_cluster("C-based client against Aerospike 8.1.2.0", 1) else {
         return;
     };
-    common::wait_until_stable(&target);
     run_script(&target, 1);
 }

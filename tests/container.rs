@@ -1,17 +1,20 @@
 //! The container and remote targets.
 //!
-//! - Container target (needs a Docker engine; skipped with the reason printed when none
-//!   answers): builds the local server image with `scripts/build-server-image`, starts a
-//!   1-node and a 3-node cluster through testcontainers, runs put/get/batch over keys
-//!   spread over every node, and checks that no container or network is left behind,
-//!   including after the owning process is killed (SIGKILL: the next start cleans up) or
-//!   interrupted (SIGINT: testcontainers' watchdog). The official image is not needed.
+//! - Container target, against the real server (Aerospike CE 8.1.2.0, the source build
+//!   `scripts/test` loads from `../shared/images/`) and against the local image of the
+//!   embedded server (`scripts/build-server-image`): 1-node and 3-node clusters on the host
+//!   network, and one on a private network with published ports, real ops on every node,
+//!   what the client found, `aerobench run` with no error; no container or network is left
+//!   behind, also after the owning process is killed (SIGKILL: the next start cleans up),
+//!   interrupted (SIGINT: testcontainers' watchdog) or exits without dropping its target.
 //! - Missing Docker or image: a one-line error that says how to fix it.
 //! - Remote target: a closed port fails with a one-line error naming the host; a reachable
 //!   cluster is described (nodes, build, namespaces).
 //!
-//! Child processes are this test binary re-run on one `child_*` test, which does nothing
-//! unless `AEROBENCH_CONTAINER_CHILD` is set.
+//! Without Docker or the real image the checks that need them are skipped visibly (and
+//! fail under `CI=true`, see `common::missing`). Child processes are this test binary
+//! re-run on one `child_*` test, which does nothing unless `AEROBENCH_CONTAINER_CHILD` is
+//! set.
 
 mod common;
 
@@ -23,14 +26,15 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use aerobench::server::cluster::partition_of;
-use aerobench::target::container::{self, LABEL_PID, LABEL_RUN};
+use aerobench::target::container::{
+    self, DEFAULT_IMAGE, LABEL_PID, LABEL_RUN, LOCAL_IMAGE, NetworkMode, Objects, SOURCE_BUILD_TAG,
+};
 use aerobench::target::{ContainerSpec, Kind, Settings, Target};
 use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
 use aerospike_core::{
     BatchOperation, BatchReadPolicy, Bins, Client, Key, ResultCode, Value, as_bin,
 };
 
-const LOCAL_IMAGE: &str = "aerobench/server:local";
 const CHILD: &str = "AEROBENCH_CONTAINER_CHILD";
 
 fn settings(kind: Kind, nodes: usize) -> Settings {
@@ -41,8 +45,16 @@ fn settings(kind: Kind, nodes: usize) -> Settings {
     }
 }
 
-fn local_spec() -> ContainerSpec {
-    ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| LOCAL_IMAGE.to_string())).unwrap()
+fn spec_of(image: &str, network: Option<NetworkMode>) -> ContainerSpec {
+    ContainerSpec {
+        network,
+        ..ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| image.to_string())).unwrap()
+    }
+}
+
+/// The real server's image reference.
+fn real_image() -> String {
+    format!("{DEFAULT_IMAGE}:{SOURCE_BUILD_TAG}")
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -60,12 +72,32 @@ fn docker_lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Whether a Docker engine answers; prints why the test is skipped when not.
-fn docker_available() -> bool {
+/// Whether a Docker engine answers; records the skip (or fails under CI) when not.
+fn docker_available(check: &str) -> bool {
     match container::check_docker() {
         Ok(()) => true,
         Err(e) => {
-            println!("skipped: {e}");
+            common::missing(
+                check,
+                &format!("{e}; scripts/test needs a running Docker engine"),
+            );
+            false
+        }
+    }
+}
+
+/// Whether the real server's image is loaded; records the skip (or fails under CI) when not.
+fn real_image_available(check: &str) -> bool {
+    if !docker_available(check) {
+        return false;
+    }
+    match container::check_image(&real_image()) {
+        Ok(()) => true,
+        Err(e) => {
+            common::missing(
+                check,
+                &format!("{e}; scripts/test loads it from ../shared/images/"),
+            );
             false
         }
     }
@@ -114,11 +146,11 @@ fn left_behind(label: &str) -> (Vec<String>, Vec<String>) {
     };
     let filter = format!("label={label}");
     let containers = cli(&["ps", "-a", "-q", "--filter", &filter]).unwrap_or_else(|| {
-        let list = container::labelled("containers", label).unwrap();
+        let list = container::labelled(Objects::Containers, label).unwrap();
         list.into_iter().map(|o| o.id).collect()
     });
     let networks = cli(&["network", "ls", "-q", "--filter", &filter]).unwrap_or_else(|| {
-        let list = container::labelled("networks", label).unwrap();
+        let list = container::labelled(Objects::Networks, label).unwrap();
         list.into_iter().map(|o| o.id).collect()
     });
     (containers, networks)
@@ -206,49 +238,68 @@ async fn exercise(client: &Client, nodes: usize) {
 }
 
 #[test]
+fn real_server_clusters_of_one_and_three_nodes_on_the_host_network() {
+    if !real_image_available("real server, 1 and 3 nodes") {
+        return;
+    }
+    let _lock = docker_lock();
+    let spec = spec_of(&real_image(), None);
+    clusters(&spec, &[1, 3], NetworkMode::Host, Some("8.1.2.0"));
+}
+
+#[test]
+fn real_server_with_published_ports() {
+    if !real_image_available("real server, published ports") {
+        return;
+    }
+    let _lock = docker_lock();
+    let spec = spec_of(&real_image(), Some(NetworkMode::Published));
+    clusters(&spec, &[1], NetworkMode::Published, Some("8.1.2.0"));
+}
+
+#[test]
 fn local_image_clusters_of_one_and_three_nodes() {
-    if !docker_available() {
+    if !docker_available("local server image, 1 and 3 nodes") {
         return;
     }
     let _lock = docker_lock();
     local_image();
-    clusters_of_one_and_three_nodes(&local_spec(), Some("7.2.0.0"));
+    clusters(
+        &spec_of(LOCAL_IMAGE, None),
+        &[1, 3],
+        NetworkMode::Host,
+        Some("7.2.0.0"),
+    );
+    let published = spec_of(LOCAL_IMAGE, Some(NetworkMode::Published));
+    clusters(&published, &[3], NetworkMode::Published, Some("7.2.0.0"));
 }
 
-/// The same against the official image, when it is in the local image store (nothing is
-/// pulled: `docker pull aerospike/aerospike-server:<DEFAULT_TAG>` first).
-#[test]
-fn official_image_clusters_of_one_and_three_nodes() {
-    if !docker_available() {
-        return;
-    }
-    let spec = ContainerSpec::default();
-    if let Err(e) = container::check_image(&spec.reference()) {
-        println!("skipped: {e}");
-        return;
-    }
-    let _lock = docker_lock();
-    clusters_of_one_and_three_nodes(&spec, None);
-}
-
-/// Starts a 1-node then a 3-node cluster of `spec`, runs [`exercise`] against each, and
-/// checks that dropping the target leaves nothing behind.
-fn clusters_of_one_and_three_nodes(spec: &ContainerSpec, build: Option<&str>) {
+/// Starts a cluster of `spec` per node count, runs [`exercise`] against each, and checks
+/// the network path (`mode`) and that dropping the target leaves nothing behind.
+fn clusters(spec: &ContainerSpec, counts: &[usize], mode: NetworkMode, build: Option<&str>) {
     let rt = runtime();
-    for nodes in [1, 3] {
+    for &nodes in counts {
         let target = Target::start_container(settings(Kind::Container, nodes), spec.clone())
             .unwrap_or_else(|e| panic!("{nodes}-node container cluster: {e}"));
         let cluster = target.container.as_ref().unwrap();
         let run = format!("{LABEL_RUN}={}", cluster.run);
         println!("{nodes} node(s): {} at {:?}", cluster.run, cluster.hosts);
         assert_eq!(cluster.containers.len(), nodes);
-        assert_eq!(left_behind(&run).0.len(), nodes, "one container per node");
-        assert_eq!(left_behind(&run).1.len(), 1, "one network per cluster");
+        assert_eq!(cluster.network, mode);
+        assert_eq!(target.network(), mode.to_string());
+        let (containers, networks) = left_behind(&run);
+        assert_eq!(containers.len(), nodes, "one container per node");
+        let private_networks = usize::from(mode == NetworkMode::Published);
+        assert_eq!(
+            networks.len(),
+            private_networks,
+            "a network only when published"
+        );
 
         let policy = target.client_policy();
         assert!(
             policy.use_services_alternate,
-            "containers are reached through alternates"
+            "nodes announce 127.0.0.1 alternates"
         );
         let client = rt.block_on(target.connect(&policy)).unwrap();
         rt.block_on(exercise(&client, nodes));
@@ -258,9 +309,16 @@ fn clusters_of_one_and_three_nodes(spec: &ContainerSpec, build: Option<&str>) {
         if let Some(build) = build {
             assert_eq!(found.builds, [build]);
         }
-        assert_eq!(found.builds.len(), 1, "one build over the nodes");
         assert_eq!(found.namespaces, ["test"]);
         assert_eq!(found.cluster_names, ["aerobench"]);
+        for node in client.nodes() {
+            let address = node.address().to_string();
+            assert!(
+                cluster.hosts.contains(&address),
+                "node {address} is one of the planned loopback addresses {:?}",
+                cluster.hosts
+            );
+        }
         let mut names = cluster.node_names.clone();
         names.sort();
         let mut seen: Vec<String> = client
@@ -278,9 +336,57 @@ fn clusters_of_one_and_three_nodes(spec: &ContainerSpec, build: Option<&str>) {
     assert_nothing_left(&format!("{LABEL_PID}={}", std::process::id()));
 }
 
+/// `aerobench run` against a real 1-node cluster: a few seconds of RU,50 with every read
+/// checked, no error, timeout or mismatch, and a result that says what it ran against.
+#[test]
+fn aerobench_run_against_the_real_server_is_clean() {
+    if !real_image_available("aerobench run against the real server") {
+        return;
+    }
+    let _lock = docker_lock();
+    let dir = std::env::temp_dir().join(format!("aerobench-container-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("result.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_aerobench"))
+        .args([
+            "run", "-d", "3", "--warmup", "1", "-k", "10000", "-w", "RU,50", "-z", "8",
+        ])
+        .args(["--seed", "--json", json.to_str().unwrap()])
+        .env("AEROBENCH_TARGET", "container")
+        .env("AEROBENCH_IMAGE", real_image())
+        .env("AEROBENCH_NODES", "1")
+        .env_remove("AEROSPIKE_HOSTS")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let fingerprint = &result["fingerprint"];
+    assert_eq!(fingerprint["target"], "container");
+    assert_eq!(fingerprint["network"], "host");
+    assert!(
+        fingerprint["server"]
+            .as_str()
+            .unwrap()
+            .ends_with("/8.1.2.0"),
+        "{fingerprint}"
+    );
+    let outcome = &result["outcome"];
+    let count = |f: &str| outcome[f].as_u64().unwrap();
+    assert!(count("ops") > 0, "{outcome}");
+    assert_eq!(
+        (count("errors"), count("timeouts"), count("mismatches")),
+        (0, 0, 0),
+        "{outcome}"
+    );
+    assert!(stdout.contains("network=host"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Starts a child holding a 1-node cluster (`role`: `hold` it, or `exit` at once without
 /// dropping it); returns the child and the cluster's run label once it is ready.
-fn child_with_cluster(role: &str) -> (std::process::Child, String) {
+fn child_with_cluster(role: &str, network: NetworkMode) -> (std::process::Child, String) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -291,6 +397,7 @@ fn child_with_cluster(role: &str) -> (std::process::Child, String) {
         .env(CHILD, role)
         .env("AEROBENCH_TARGET", "container")
         .env("AEROBENCH_IMAGE", LOCAL_IMAGE)
+        .env("AEROBENCH_CONTAINER_NETWORK", network.to_string())
         .env("AEROBENCH_NODES", "1")
         .stdout(Stdio::piped())
         .spawn()
@@ -313,43 +420,40 @@ fn child_with_cluster(role: &str) -> (std::process::Child, String) {
 
 #[test]
 fn killed_or_interrupted_owner_leaves_nothing_behind() {
-    if !docker_available() {
+    if !docker_available("clean-up after SIGKILL, SIGINT and exit") {
         return;
     }
     let _lock = docker_lock();
     local_image();
 
-    // SIGKILL: nothing runs in the child; its containers stay until the next start, or
-    // clean_stale, removes them because their owner is gone.
-    let (mut child, run) = child_with_cluster("hold");
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let (containers, networks) = left_behind(&run);
-    assert_eq!(
-        (containers.len(), networks.len()),
-        (1, 1),
-        "a killed owner leaves its cluster"
-    );
-    assert!(container::clean_stale().unwrap() >= 2);
-    assert_nothing_left(&run);
+    // SIGKILL: nothing runs in the child; its containers (and a private network) stay until
+    // the next start, or clean_stale, removes them because their owner is gone.
+    for (network, networks) in [(NetworkMode::Host, 0), (NetworkMode::Published, 1)] {
+        let (mut child, run) = child_with_cluster("hold", network);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (containers, left) = left_behind(&run);
+        assert_eq!(
+            (containers.len(), left.len()),
+            (1, networks),
+            "a killed owner leaves its cluster ({network})"
+        );
+        assert!(container::clean_stale().unwrap() > networks);
+        assert_nothing_left(&run);
+    }
 
     // SIGINT (Ctrl-C): testcontainers' watchdog removes the containers before the child
-    // dies; the network goes with the next clean-up.
-    let (child, run) = child_with_cluster("hold");
+    // dies.
+    let (child, run) = child_with_cluster("hold", NetworkMode::Host);
     // SAFETY: sends SIGINT to our own child process.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let output = child.wait_with_output().unwrap();
     assert!(!output.status.success(), "the child ended on SIGINT");
-    assert!(
-        left_behind(&run).0.is_empty(),
-        "the watchdog removed the containers"
-    );
-    container::clean_stale().unwrap();
     assert_nothing_left(&run);
 
     // exit() with the cluster never dropped (as the benchmark harness keeps its target in
     // a static): the atexit hook removes it.
-    let (child, run) = child_with_cluster("exit");
+    let (child, run) = child_with_cluster("exit", NetworkMode::Published);
     assert!(child.wait_with_output().unwrap().status.success());
     assert_nothing_left(&run);
 }
@@ -417,7 +521,7 @@ fn missing_docker_fails_with_one_line_fix() {
 
 #[test]
 fn missing_image_fails_with_one_line_fix() {
-    if !docker_available() {
+    if !docker_available("missing image error") {
         return;
     }
     let e = container_error(&[("AEROBENCH_IMAGE", "aerobench/absent:none")]);
@@ -428,6 +532,7 @@ fn missing_image_fails_with_one_line_fix() {
     );
     assert!(e.contains("scripts/build-server-image"), "{e}");
     assert!(e.contains("docker pull"), "{e}");
+    assert!(e.contains("docker load -i"), "{e}");
 }
 
 #[test]

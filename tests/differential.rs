@@ -596,7 +596,6 @@ async fn info(p: &mut Probe) {
 /// missing.
 async fn observe_real() -> Option<Vec<(String, Seen)>> {
     let target = common::real_cluster("differential conformance against Aerospike 8.1.2.0", 1)?;
-    common::wait_until_stable(&target);
     let client = target.connect(&target.client_policy()).await.unwrap();
     Some(observe(client).await)
 }

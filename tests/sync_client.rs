@@ -22,7 +22,6 @@ fn blocking_client_checks_hold_against_the_real_server() {
     let Some(target) = common::real_cluster("blocking client against Aerospike 8.1.2.0", 1) else {
         return;
     };
-    common::wait_until_stable(&target);
     puts_gets_and_batches(&target, 1);
 }
 

@@ -16,6 +16,8 @@
 //!
 //! | variable | flag |
 //! |---|---|
+//! | `AEROBENCH_BIND` | `--bind` |
+//! | `AEROBENCH_PORT` | `--port` |
 //! | `AEROBENCH_NODE_ID` | `--node-id` |
 //! | `AEROBENCH_NODE_INDEX` | `--node-index` |
 //! | `AEROBENCH_CLUSTER_SIZE` | `--cluster-size` |
@@ -94,7 +96,9 @@ struct Args {
 }
 
 /// Cluster flags that may come from the environment, used when absent from the command line.
-const ENV_FLAGS: [(&str, &str); 7] = [
+const ENV_FLAGS: [(&str, &str); 9] = [
+    ("AEROBENCH_BIND", "--bind"),
+    ("AEROBENCH_PORT", "--port"),
     ("AEROBENCH_NODE_ID", "--node-id"),
     ("AEROBENCH_NODE_INDEX", "--node-index"),
     ("AEROBENCH_CLUSTER_SIZE", "--cluster-size"),

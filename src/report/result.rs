@@ -138,6 +138,7 @@ mod tests {
             target: "embedded".into(),
             nodes: 1,
             hosts: vec![],
+            network: "loopback".into(),
             server: "s".into(),
             client: "c".into(),
             commit: "x".into(),

@@ -78,6 +78,24 @@ impl Cluster {
         true
     }
 
+    /// Nodes running now.
+    pub fn live_count(&self) -> usize {
+        self.live_nodes().len()
+    }
+
+    /// A key naming the current membership (48-bit FNV-1a of the live node names, as 12 hex
+    /// digits like the real server's): equal on every node that sees the same members, so
+    /// `cluster-stable` answers agree across the processes of a multi-process cluster.
+    pub fn key(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for &i in self.live_nodes().iter() {
+            for byte in self.nodes[i].name.bytes().chain([0]) {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{:012X}", hash & 0xFFFF_FFFF_FFFF)
+    }
+
     /// The node that is master of `partition` now. Called per command, so it only reads.
     pub fn master_of(&self, partition: usize) -> usize {
         let live = self.live_nodes();

@@ -96,6 +96,14 @@ impl ProtoHeader {
         }
     }
 
+    /// The header's wire form: version, type, then the body size in 48 bits.
+    pub fn to_bytes(&self) -> [u8; 8] {
+        let word = (u64::from(self.version) << 56)
+            | (u64::from(self.msg_type) << 48)
+            | (self.size & 0xFFFF_FFFF_FFFF);
+        word.to_be_bytes()
+    }
+
     /// Checks what a server accepts: version 2, an info, admin, AS_MSG or compressed
     /// AS_MSG type, and a body no larger than `max_size`.
     pub fn validate(&self, max_size: u64) -> Result<(), DecodeError> {

@@ -46,8 +46,28 @@ fn value_of(line: &str, node: usize, cluster: &Cluster, stats: &Stats) -> Option
         "features" => FEATURES.to_string(),
         "user-agent-set" => "ok".to_string(),
         "statistics" => stats.info_value(node),
+        "cluster-stable" => cluster_stable(line, cluster),
         _ => return None,
     })
+}
+
+/// `cluster-stable[:size=N;namespace=NS]`: the cluster key when the membership has `N`
+/// nodes and serves `NS`, else the real server's error (8.1.2.0's wording). Readiness
+/// checks wait on it before measuring.
+fn cluster_stable(line: &str, cluster: &Cluster) -> String {
+    let params = line.split_once(':').map_or("", |(_, p)| p);
+    for (key, value) in params.split(';').filter_map(|kv| kv.split_once('=')) {
+        match key {
+            "size" if value.parse() != Ok(cluster.live_count()) => {
+                return "ERROR:7:cluster not specified size".into();
+            }
+            "namespace" if !cluster.namespaces.iter().any(|ns| ns == value) => {
+                return "ERROR:20:namespace not found on node".into();
+            }
+            _ => {}
+        }
+    }
+    cluster.key()
 }
 
 #[cfg(test)]
@@ -95,6 +115,27 @@ mod tests {
         assert_eq!(
             String::from_utf8(reply).unwrap(),
             "foo\tERROR:4:unrecognized command\nuser-agent-set:value=MSx\tok\npeers-clear-alt\t1,3000,[]\n"
+        );
+    }
+
+    #[test]
+    fn cluster_stable_checks_size_and_namespace() {
+        let ask = |line: &str| {
+            let reply = answer(line.as_bytes(), 0, &one_node(), &Stats::default());
+            let reply = String::from_utf8(reply).unwrap();
+            reply.trim_end().split_once('\t').unwrap().1.to_string()
+        };
+        let key = ask("cluster-stable:size=1;namespace=test");
+        assert_eq!(key.len(), 12);
+        assert!(key.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
+        assert_eq!(ask("cluster-stable"), key);
+        assert_eq!(
+            ask("cluster-stable:size=2;namespace=test"),
+            "ERROR:7:cluster not specified size"
+        );
+        assert_eq!(
+            ask("cluster-stable:size=1;namespace=nope"),
+            "ERROR:20:namespace not found on node"
         );
     }
 }

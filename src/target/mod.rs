@@ -12,6 +12,7 @@
 //! | `AEROSPIKE_SERVICES_ALTERNATE` | `1` to use the nodes' alternate addresses |
 //! | `AEROSPIKE_CLUSTER_NAME` | cluster name the client validates |
 //! | `AEROBENCH_IMAGE` / `AEROBENCH_IMAGE_TAG` | container target image (`name[:tag]`), default [`container::DEFAULT_IMAGE`]:[`container::DEFAULT_TAG`] |
+//! | `AEROBENCH_CONTAINER_NETWORK` | `host` (default where the engine has it) or `published` |
 //!
 //! Remote and container targets print what the client found once connected (nodes,
 //! builds, namespaces): see [`Found`].
@@ -134,12 +135,23 @@ impl Target {
                 if self.settings.kind != Kind::Embedded
                     && !self.announced.swap(true, Ordering::Relaxed)
                 {
-                    eprintln!("aerobench: {}", self.describe(&client).await);
+                    self.announce(policy, &seeds).await;
                 }
                 Ok(client)
             }
             Ok(Err(e)) => Err(self.unreachable(&e.to_string())),
             Err(_) => Err(self.unreachable(&format!("no cluster formed within {bound:?}"))),
+        }
+    }
+
+    /// Prints what a client finds, asked through a client of its own: info requests take
+    /// pooled connections, and the caller's client must start with an empty pool (the
+    /// pool group measures the first connection).
+    async fn announce(&self, policy: &ClientPolicy, seeds: &str) {
+        let bound = Self::connect_bound(policy);
+        if let Ok(Ok(probe)) = tokio::time::timeout(bound, Client::new(policy, &seeds)).await {
+            eprintln!("aerobench: {}", self.describe(&probe).await);
+            let _ = probe.close().await;
         }
     }
 
@@ -211,6 +223,15 @@ impl Target {
         found
     }
 
+    /// How the client reaches the nodes (see [`Fingerprint::network`]).
+    pub fn network(&self) -> String {
+        match (&self.container, self.settings.kind) {
+            (Some(cluster), _) => cluster.network.to_string(),
+            (None, Kind::Embedded) => "loopback".into(),
+            (None, _) => "direct".into(),
+        }
+    }
+
     /// What this target is, as the client sees it: node count, server build.
     pub async fn fingerprint(&self, client: &Client) -> Fingerprint {
         let info = client
@@ -226,6 +247,7 @@ impl Target {
             target: self.settings.kind.to_string(),
             nodes: client.nodes().len(),
             hosts: self.hosts.clone(),
+            network: self.network(),
             server: format!("{}/{build}", edition.replace(' ', "_")),
             client: meta::CLIENT_VERSION.into(),
             commit: meta::COMMIT.into(),

@@ -6,7 +6,6 @@ use aerobench::target::container::{check_docker, check_image};
 use aerobench::target::{ContainerSpec, Kind, Settings, Target};
 use std::collections::HashMap;
 use std::io::Write;
-use std::time::Duration;
 
 use aerospike_core::policy::AdminPolicy;
 use aerospike_core::{Client, Key};
@@ -80,8 +79,8 @@ pub fn missing(check: &str, why: &str) {
 /// The real server the embedded one is compared with (Community Edition 8.1.2.0).
 pub const REAL_IMAGE: &str = "aerospike/aerospike-server:8.1.2.0-src";
 
-/// Starts a `nodes`-node cluster of [`REAL_IMAGE`] containers, or returns `None` after
-/// [`missing`] when Docker or the image is not there.
+/// Starts a `nodes`-node cluster of [`REAL_IMAGE`] containers (ready to serve the
+/// namespace), or returns `None` after [`missing`] when Docker or the image is not there.
 pub fn real_cluster(check: &str, nodes: usize) -> Option<Target> {
     if let Err(why) = check_docker().and_then(|_| check_image(REAL_IMAGE)) {
         missing(check, &why);
@@ -94,22 +93,4 @@ pub fn real_cluster(check: &str, nodes: usize) -> Option<Target> {
         ..Settings::parse(|_| None).unwrap()
     };
     Some(Target::start_container(settings, spec.unwrap()).expect("real cluster starts"))
-}
-
-/// Waits until a freshly started real node serves the namespace: for about 2 s after its
-/// ready line it answers "node is not yet fully initialized", and info `cluster-stable`
-/// answers an error until the cluster holds its partitions.
-pub fn wait_until_stable(target: &Target) {
-    let ask = format!("cluster-stable:size={};namespace=test", target.hosts.len());
-    for _ in 0..120 {
-        let stable = target.hosts.iter().all(|host| {
-            aerobench::target::container::info(host, &[&ask])
-                .is_ok_and(|answer| answer.get(&ask).is_some_and(|v| !v.starts_with("ERROR")))
-        });
-        if stable {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("the real cluster at {:?} never became stable", target.hosts);
 }
