@@ -12,6 +12,7 @@
 mod common;
 
 use std::fmt::Debug;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -592,42 +593,61 @@ async fn info(p: &mut Probe) {
     p.note("unknown_name", value("bogus-name"));
 }
 
-/// The real server's observations, or `None` (a counted skip) when Docker or the image is
-/// missing.
-async fn observe_real() -> Option<Vec<(String, Seen)>> {
-    let target = common::real_cluster("differential conformance against Aerospike 8.1.2.0", 1)?;
+/// The real server's observations on `nodes` nodes, or `None` (a counted skip) when
+/// Docker or the image is missing.
+async fn observe_real<F: Future<Output = Vec<(String, Seen)>>>(
+    nodes: usize,
+    observe: impl FnOnce(Client) -> F,
+) -> Option<Vec<(String, Seen)>> {
+    let check = format!("differential conformance against Aerospike 8.1.2.0, {nodes} node(s)");
+    let target = common::real_cluster(&check, nodes)?;
     let client = target.connect(&target.client_policy()).await.unwrap();
     Some(observe(client).await)
 }
 
-#[tokio::test]
-async fn embedded_server_answers_like_aerospike_8_1_2() {
-    let Some(real) = observe_real().await else {
-        return;
-    };
-    let (_target, client) = common::cluster(1).await;
-    let ours = observe(client).await;
+fn lookup(seen: &[(String, Seen)], field: &str) -> Seen {
+    let found = seen
+        .iter()
+        .find(|(f, _)| f == field)
+        .map(|(_, s)| s.clone());
+    found.unwrap_or(Seen::Exact("<absent>".into()))
+}
+
+/// Every field either side observed that disagrees and no [`Accepted`] row covers.
+fn differences(real: &[(String, Seen)], ours: &[(String, Seen)]) -> Vec<String> {
     let mut fields: Vec<&String> = real.iter().map(|(f, _)| f).collect();
-    fields.extend(
-        ours.iter()
-            .map(|(f, _)| f)
-            .filter(|f| !fields.contains(f))
-            .collect::<Vec<_>>(),
-    );
-    let lookup = |seen: &[(String, Seen)], field: &str| {
-        let found = seen
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, s)| s.clone());
-        found.unwrap_or(Seen::Exact("<absent>".into()))
-    };
+    for (field, _) in ours {
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
     let mut failures = Vec::new();
     for field in fields {
-        let (mine, theirs) = (lookup(&ours, field), lookup(&real, field));
+        let (mine, theirs) = (lookup(ours, field), lookup(real, field));
         if accepted(field).is_none() && !mine.agrees(&theirs) {
             failures.push(format!("{field}: ours {mine:?}, real {theirs:?}"));
         }
     }
+    failures
+}
+
+fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} difference(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn embedded_server_answers_like_aerospike_8_1_2() {
+    let Some(real) = observe_real(1, observe).await else {
+        return;
+    };
+    let (_target, client) = common::cluster(1).await;
+    let ours = observe(client).await;
+    let mut failures = differences(&real, &ours);
     for (field, answer) in ACCEPTED.iter().flat_map(|a| a.ours) {
         let mine = lookup(&ours, field);
         if mine != Seen::Exact(answer.to_string()) {
@@ -640,10 +660,86 @@ async fn embedded_server_answers_like_aerospike_8_1_2() {
     for a in ACCEPTED.iter().filter(|a| !readme.contains(a.why)) {
         failures.push(format!("README's difference table lacks: {}", a.why));
     }
-    assert!(
-        failures.is_empty(),
-        "{} difference(s):\n{}",
-        failures.len(),
-        failures.join("\n")
+    assert_no_failures(&failures);
+}
+
+/// What each node of a cluster announces for routing: its peers, and replica bitmaps
+/// that together give every partition exactly one master and one prole on distinct nodes.
+async fn observe_cluster(client: Client) -> Vec<(String, Seen)> {
+    let mut p = Probe {
+        client,
+        seen: Vec::new(),
+    };
+    let nodes = p.client.nodes();
+    p.note("nodes", nodes.len());
+    p.note("partition_map_complete", p.client.partition_map_complete());
+    let mut holders = vec![[0usize; 2]; PARTITIONS];
+    let mut master_is_prole = false;
+    for (i, node) in nodes.iter().enumerate() {
+        let names = ["replicas", "peers-clear-std", "peers-generation"];
+        let info = node.info(&AdminPolicy::default(), &names).await.unwrap();
+        let peers = info["peers-clear-std"].as_str();
+        let peer_fields: Vec<&str> = peers.splitn(3, ',').collect();
+        p.note(
+            &format!("node[{i}].peers.generation_matches"),
+            peer_fields[0] == info["peers-generation"],
+        );
+        p.note(&format!("node[{i}].peers.entries"), peer_entries(peers));
+        let (ns, rest) = info["replicas"].split_once(':').unwrap_or_default();
+        let parts: Vec<&str> = rest.split(',').collect();
+        p.note(&format!("node[{i}].replicas.head"), (ns, &parts[..2]));
+        let owned: Vec<Vec<bool>> = parts[2..].iter().map(|b| bitmap(b)).collect();
+        for (partition, count) in holders.iter_mut().enumerate() {
+            for (replica, bits) in owned.iter().enumerate().take(2) {
+                count[replica] += usize::from(bits[partition]);
+            }
+            master_is_prole |= owned.len() > 1 && owned[0][partition] && owned[1][partition];
+        }
+    }
+    p.note(
+        "every partition has one master and one prole",
+        holders.iter().all(|c| *c == [1, 1]),
     );
+    p.note("a master is never its own prole", !master_is_prole);
+    p.seen
+}
+
+const PARTITIONS: usize = 4096;
+
+/// The peers a `peers-clear-std` value lists: `[…]` entries inside its outer list.
+fn peer_entries(peers: &str) -> usize {
+    let mut depth = 0;
+    let mut entries = 0;
+    for c in peers.chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                entries += usize::from(depth == 2);
+            }
+            ']' => depth -= 1,
+            _ => {}
+        }
+    }
+    entries
+}
+
+/// A replica bitmap: partition `p` is bit `7 - p % 8` of byte `p / 8`.
+fn bitmap(encoded: &str) -> Vec<bool> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap_or_default();
+    (0..PARTITIONS)
+        .map(|p| bytes.get(p / 8).is_some_and(|b| b & (0x80 >> (p % 8)) != 0))
+        .collect()
+}
+
+#[tokio::test]
+async fn three_embedded_nodes_announce_routing_like_aerospike_8_1_2() {
+    let Some(real) = observe_real(3, observe_cluster).await else {
+        return;
+    };
+    let (_target, client) = common::cluster(3).await;
+    let ours = observe_cluster(client).await;
+    assert_no_failures(&differences(&real, &ours));
 }
