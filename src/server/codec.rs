@@ -61,6 +61,7 @@ pub const PARTICLE_INTEGER: u8 = 1;
 pub const PARTICLE_FLOAT: u8 = 2;
 pub const PARTICLE_STRING: u8 = 3;
 pub const PARTICLE_BLOB: u8 = 4;
+pub const PARTICLE_MAP: u8 = 19;
 
 /// Why a byte sequence is not a valid message.
 #[derive(Debug, Clone, PartialEq, Eq)]

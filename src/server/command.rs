@@ -3,6 +3,7 @@
 //! policies and RESPOND_ALL_OPS. Batch rows run through the same function.
 
 use super::codec::*;
+use super::msgpack::sort_map;
 use super::store::{
     Digest, MAX_RECORD_SIZE, Particle, Record, Shard, Store, next_generation, void_time_for,
 };
@@ -321,10 +322,15 @@ fn apply_ops(cmd: &Command<'_>, record: &mut Record, out: &mut Vec<u8>) -> Resul
     Ok(n_ops)
 }
 
+/// The value an op writes; a map is stored sorted by key, as the real server keeps it.
 fn particle_of(op: &Op<'_>) -> Particle {
+    let sorted = match op.particle {
+        PARTICLE_MAP => sort_map(op.value),
+        _ => None,
+    };
     Particle {
         particle: op.particle,
-        bytes: op.value.to_vec(),
+        bytes: sorted.unwrap_or_else(|| op.value.to_vec()),
     }
 }
 
