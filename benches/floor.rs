@@ -120,7 +120,7 @@ fn start_responder(reply: Vec<u8>) -> SocketAddr {
 
 /// The in-process responder for the embedded target, the first host for a remote one.
 fn peer(bench: &Bench) -> SocketAddr {
-    if bench.target.embedded.is_some() {
+    if bench.target.embedded().is_some() {
         return start_responder(get_reply());
     }
     if bench.target.settings.credentials.is_some() {

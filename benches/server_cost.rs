@@ -124,7 +124,7 @@ fn main() {
         return;
     }
     let bench = harness::bench();
-    let Some(server) = &bench.target.embedded else {
+    let Some(server) = bench.target.embedded() else {
         eprintln!(
             "server_cost: skipped: the server's CPU time is only observable for the embedded target"
         );

@@ -1,7 +1,8 @@
 //! aerobench: a benchmark suite for the Aerospike Rust client (`aerospike-core`).
 //!
-//! - [`server`]: the embedded in-memory server that speaks the Aerospike wire protocol
-//!   (independent of everything else here).
+//! - [`server`]: the embedded in-memory server that speaks the Aerospike wire protocol, a
+//!   crate of its own (`crates/server`, which depends on nothing of the suite), re-exported
+//!   here.
 //! - [`target`]: where the cluster comes from (embedded, container, remote).
 //! - [`meta`]: what every number was measured against.
 //! - [`results`]: Criterion's saved results read back: baseline comparison, batch model.
@@ -13,6 +14,8 @@
 //! - [`report`]: the ticker line, the summary block and the JSON result.
 //! - [`layers`]: the record, pace and task helpers the per-layer groups share.
 
+pub use aerobench_server as server;
+
 pub mod driver;
 pub mod harness;
 pub mod layers;
@@ -20,7 +23,6 @@ pub mod meta;
 pub mod profile;
 pub mod report;
 pub mod results;
-pub mod server;
 pub mod site;
 pub mod stats;
 pub mod target;

@@ -281,7 +281,7 @@ fn clusters(spec: &ContainerSpec, counts: &[usize], mode: NetworkMode, build: Op
     for &nodes in counts {
         let target = Target::start_container(settings(Kind::Container, nodes), spec.clone())
             .unwrap_or_else(|e| panic!("{nodes}-node container cluster: {e}"));
-        let cluster = target.container.as_ref().unwrap();
+        let cluster = target.container().unwrap();
         let run = format!("{LABEL_RUN}={}", cluster.run);
         println!("{nodes} node(s): {} at {:?}", cluster.run, cluster.hosts);
         assert_eq!(cluster.containers.len(), nodes);
@@ -470,8 +470,7 @@ fn child_start_from_env() {
     match Target::from_env() {
         Ok(target) => {
             let run = target
-                .container
-                .as_ref()
+                .container()
                 .map(|c| c.run.clone())
                 .unwrap_or_default();
             println!("READY {run}");

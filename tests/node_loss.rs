@@ -43,7 +43,7 @@ async fn a_run_survives_losing_a_node() {
     });
     let kill = async {
         tokio::time::sleep(KILL_AT).await;
-        target.embedded.as_ref().unwrap().stop_node(1).unwrap();
+        target.embedded().unwrap().stop_node(1).unwrap();
     };
     let mut print = |k, f: &_| eprintln!("{}", ticker::line(k, f));
     let bounded = tokio::time::timeout(

@@ -157,7 +157,7 @@ pub fn locate_binary() -> Result<PathBuf, String> {
         .map(|dir| dir.join("aerobench-server"))
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            "server binary missing: run `cargo build --release --bin aerobench-server` \
+            "server binary missing: run `cargo build --release -p aerobench-server --features bin` \
              or set AEROBENCH_SERVER_BIN"
                 .to_string()
         })

@@ -33,13 +33,21 @@ pub use settings::{Kind, Settings};
 
 use crate::meta::{self, Fingerprint};
 
-/// A cluster to benchmark, with whatever keeps it alive (an embedded server child, or
-/// containers).
+/// What keeps a target's cluster alive, one variant per kind of target.
+pub enum Backing {
+    /// The embedded server, a child process.
+    Embedded(EmbeddedServer),
+    /// Containers, removed when this is dropped.
+    Container(ContainerCluster),
+    /// Nodes someone else runs.
+    Remote,
+}
+
+/// A cluster to benchmark, with whatever keeps it alive.
 pub struct Target {
     pub settings: Settings,
     pub hosts: Vec<String>,
-    pub embedded: Option<EmbeddedServer>,
-    pub container: Option<ContainerCluster>,
+    pub backing: Backing,
     /// Whether what the client found was printed already (once per target).
     announced: AtomicBool,
 }
@@ -55,21 +63,13 @@ impl Target {
             Kind::Embedded => {
                 let binary = embedded::locate_binary()?;
                 let server = EmbeddedServer::start(&binary, settings.nodes, &settings.server_args)?;
-                Ok(Target {
-                    hosts: server.hosts.clone(),
-                    embedded: Some(server),
-                    container: None,
+                Ok(Self::new(
                     settings,
-                    announced: AtomicBool::new(false),
-                })
+                    server.hosts.clone(),
+                    Backing::Embedded(server),
+                ))
             }
-            Kind::Remote => Ok(Target {
-                hosts: settings.hosts.clone(),
-                embedded: None,
-                container: None,
-                settings,
-                announced: AtomicBool::new(false),
-            }),
+            Kind::Remote => Ok(Self::new(settings.clone(), settings.hosts, Backing::Remote)),
             Kind::Container => Self::start_container(settings, ContainerSpec::from_env()?),
         }
     }
@@ -81,13 +81,45 @@ impl Target {
             spec.cluster_name = name.clone();
         }
         let cluster = ContainerCluster::start(&spec, settings.nodes)?;
-        Ok(Target {
-            hosts: cluster.hosts.clone(),
-            embedded: None,
-            container: Some(cluster),
+        Ok(Self::new(
             settings,
+            cluster.hosts.clone(),
+            Backing::Container(cluster),
+        ))
+    }
+
+    fn new(settings: Settings, hosts: Vec<String>, backing: Backing) -> Target {
+        Target {
+            settings,
+            hosts,
+            backing,
             announced: AtomicBool::new(false),
-        })
+        }
+    }
+
+    /// What kind of target this is.
+    pub fn kind(&self) -> Kind {
+        match self.backing {
+            Backing::Embedded(_) => Kind::Embedded,
+            Backing::Container(_) => Kind::Container,
+            Backing::Remote => Kind::Remote,
+        }
+    }
+
+    /// The embedded server, when this target is one.
+    pub fn embedded(&self) -> Option<&EmbeddedServer> {
+        match &self.backing {
+            Backing::Embedded(server) => Some(server),
+            _ => None,
+        }
+    }
+
+    /// The containers, when this target is a container cluster.
+    pub fn container(&self) -> Option<&ContainerCluster> {
+        match &self.backing {
+            Backing::Container(cluster) => Some(cluster),
+            _ => None,
+        }
     }
 
     /// The seed list as the client parses it.
@@ -104,7 +136,7 @@ impl Target {
         }
         policy.use_services_alternate = self.settings.services_alternate;
         policy.cluster_name = self.settings.cluster_name.clone();
-        if let Some(cluster) = &self.container {
+        if let Some(cluster) = self.container() {
             // Containers are reached through the ports Docker maps on 127.0.0.1, which the
             // nodes announce as their alternate addresses; there is no security in them.
             policy.use_services_alternate = true;
@@ -132,9 +164,7 @@ impl Target {
         let bound = Self::connect_bound(policy);
         match tokio::time::timeout(bound, Client::new(policy, &seeds)).await {
             Ok(Ok(client)) => {
-                if self.settings.kind != Kind::Embedded
-                    && !self.announced.swap(true, Ordering::Relaxed)
-                {
+                if self.kind() != Kind::Embedded && !self.announced.swap(true, Ordering::Relaxed) {
                     self.announce(policy, &seeds).await;
                 }
                 Ok(client)
@@ -174,7 +204,7 @@ impl Target {
     }
 
     fn unreachable(&self, why: &str) -> String {
-        let fix = match self.settings.kind {
+        let fix = match self.kind() {
             Kind::Remote => {
                 "check AEROSPIKE_HOSTS (and credentials), or unset it to use the embedded server"
             }
@@ -196,7 +226,7 @@ impl Target {
     pub async fn describe(&self, client: &Client) -> Found {
         let policy = AdminPolicy::default();
         let mut found = Found {
-            target: self.settings.kind,
+            target: self.kind(),
             seeds: self.seeds(),
             ..Found::default()
         };
@@ -225,10 +255,10 @@ impl Target {
 
     /// How the client reaches the nodes (see [`Fingerprint::network`]).
     pub fn network(&self) -> String {
-        match (&self.container, self.settings.kind) {
-            (Some(cluster), _) => cluster.network.to_string(),
-            (None, Kind::Embedded) => "loopback".into(),
-            (None, _) => "direct".into(),
+        match &self.backing {
+            Backing::Container(cluster) => cluster.network.to_string(),
+            Backing::Embedded(_) => "loopback".into(),
+            Backing::Remote => "direct".into(),
         }
     }
 
@@ -244,7 +274,7 @@ impl Target {
             .cloned()
             .unwrap_or_else(|| "unknown".into());
         Fingerprint {
-            target: self.settings.kind.to_string(),
+            target: self.kind().to_string(),
             nodes: client.nodes().len(),
             hosts: self.hosts.clone(),
             network: self.network(),

@@ -1,6 +1,6 @@
 //! `aerobench-server`: the embedded in-memory Aerospike-protocol server as a program.
 //!
-//! Prints one machine-readable ready line (see [`aerobench::server::READY_PREFIX`]) and one
+//! Prints one machine-readable ready line (see [`aerobench_server::READY_PREFIX`]) and one
 //! human line, then serves until Ctrl-C / SIGTERM, or, with `--control-stdin`, until its
 //! standard input closes. That last mode is how a parent benchmark process owns it: when
 //! the parent exits for any reason the pipe closes and the server follows. Control lines
@@ -31,7 +31,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aerobench::server::{Config, MAX_NODES, Membership, Peer, SERVICE_READY, Server};
+use aerobench_server::{Config, MAX_NODES, Membership, Peer, SERVICE_READY, Server};
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, BufReader};
 

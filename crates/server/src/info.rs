@@ -73,7 +73,7 @@ fn cluster_stable(line: &str, cluster: &Cluster) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::cluster::NodeIdentity;
+    use crate::cluster::NodeIdentity;
 
     fn one_node() -> Cluster {
         let node = NodeIdentity {
