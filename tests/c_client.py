@@ -2,7 +2,8 @@
 
 The C client is stricter than the Rust one (info answers by position, 684-character
 replica bitmaps, batch-index row echo); see the wire-protocol notes. Usage:
-python3 tests/c_client.py HOST:PORT EXPECTED_NODES
+python3 tests/c_client.py HOST:PORT EXPECTED_NODES [alternate]
+("alternate" for nodes reached through their alternate addresses, as containers are).
 """
 import sys
 
@@ -12,7 +13,10 @@ from aerospike_helpers.operations import operations as op
 
 host, port = sys.argv[1].rsplit(":", 1)
 expected_nodes = int(sys.argv[2])
-client = aerospike.client({"hosts": [(host, int(port))]}).connect()
+alternate = sys.argv[3:] == ["alternate"]
+client = aerospike.client(
+    {"hosts": [(host, int(port))], "use_services_alternate": alternate}
+).connect()
 assert len(client.get_nodes()) == expected_nodes, client.get_nodes()
 
 keys = [("test", "c", i) for i in range(100)]

@@ -80,7 +80,19 @@ fn seeds() -> Vec<(u8, Vec<u8>)> {
                 0,
                 INFO2_WRITE,
                 &keyed,
-                &[(OP_WRITE, PARTICLE_INTEGER, b"a", &one)],
+                &[
+                    (OP_WRITE, PARTICLE_INTEGER, b"a", &one),
+                    // {"b": [1, {2: nil}], 7: 1.5}: a map the server sorts by key.
+                    (
+                        OP_WRITE,
+                        PARTICLE_MAP,
+                        b"m",
+                        &[
+                            0x82, 0xa2, 3, b'b', 0x92, 1, 0x81, 2, 0xc0, 7, 0xcb, 0x3f, 0xf8, 0, 0,
+                            0, 0, 0, 0,
+                        ],
+                    ),
+                ],
             ),
         ),
         (
@@ -124,7 +136,12 @@ fn frames() -> impl Strategy<Value = (u8, Vec<u8>)> {
     let seeds = seeds();
     let count = seeds.len();
     let random = (
-        prop_oneof![Just(TYPE_INFO), Just(TYPE_MSG)],
+        prop_oneof![
+            Just(TYPE_INFO),
+            Just(TYPE_ADMIN),
+            Just(TYPE_MSG),
+            Just(TYPE_COMPRESSED)
+        ],
         prop::collection::vec(any::<u8>(), 0..256),
     );
     let mutated = (

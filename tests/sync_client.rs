@@ -1,4 +1,7 @@
-//! The blocking client (`aerospike-sync`) against the embedded server.
+//! The blocking client (`aerospike-sync`) against the embedded server and, with the same
+//! checks, against a real Aerospike 8.1.2.0 node.
+
+mod common;
 
 use aerobench::target::{Kind, Settings, Target};
 use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
@@ -11,9 +14,20 @@ fn blocking_client_puts_gets_and_batches() {
         nodes: 3,
         ..Settings::parse(|_| None).unwrap()
     };
-    let target = Target::start(settings).unwrap();
+    puts_gets_and_batches(&Target::start(settings).unwrap(), 3);
+}
+
+#[test]
+fn blocking_client_checks_hold_against_the_real_server() {
+    let Some(target) = common::real_cluster("blocking client against Aerospike 8.1.2.0", 1) else {
+        return;
+    };
+    puts_gets_and_batches(&target, 1);
+}
+
+fn puts_gets_and_batches(target: &Target, nodes: usize) {
     let client = target.connect_blocking(&target.client_policy()).unwrap();
-    assert_eq!(client.nodes().len(), 3);
+    assert_eq!(client.nodes().len(), nodes);
     let keys: Vec<Key> = (0..16)
         .map(|i| Key::new("test", "sync", Value::from(i)).unwrap())
         .collect();

@@ -2,7 +2,8 @@
 
 #![allow(dead_code)]
 
-use aerobench::target::{Kind, Settings, Target};
+use aerobench::target::container::{check_docker, check_image};
+use aerobench::target::{ContainerSpec, Kind, Settings, Target};
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -73,4 +74,23 @@ pub fn missing(check: &str, why: &str) {
     {
         let _ = writeln!(file, "{line}");
     }
+}
+
+/// The real server the embedded one is compared with (Community Edition 8.1.2.0).
+pub const REAL_IMAGE: &str = "aerospike/aerospike-server:8.1.2.0-src";
+
+/// Starts a `nodes`-node cluster of [`REAL_IMAGE`] containers (ready to serve the
+/// namespace), or returns `None` after [`missing`] when Docker or the image is not there.
+pub fn real_cluster(check: &str, nodes: usize) -> Option<Target> {
+    if let Err(why) = check_docker().and_then(|_| check_image(REAL_IMAGE)) {
+        missing(check, &why);
+        return None;
+    }
+    let spec = ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| REAL_IMAGE.to_string()));
+    let settings = Settings {
+        kind: Kind::Container,
+        nodes,
+        ..Settings::parse(|_| None).unwrap()
+    };
+    Some(Target::start_container(settings, spec.unwrap()).expect("real cluster starts"))
 }

@@ -6,7 +6,7 @@
 //! LAST message carrying PARAMETER_ERROR rather than half-executed.
 
 use super::codec::*;
-use super::command::{Command, execute, rc};
+use super::command::{Command, execute, rc, refuse, refuse_unsupported};
 use super::store::Store;
 
 /// Row flag bits.
@@ -22,10 +22,11 @@ const MAX_ROWS: u32 = 100_000;
 /// Row replies are cut into frames of about this size, as the real server streams them.
 const FRAME_TARGET: usize = 128 * 1024;
 
-/// One parsed row: the echoed index and the command to run.
+/// One parsed row: the echoed index and the command to run, or the result code of a row
+/// refused before it runs (see [`refuse_unsupported`]).
 pub struct Row<'a> {
     pub index: u32,
-    pub command: Command<'a>,
+    pub command: Result<Command<'a>, u8>,
 }
 
 /// Parses the BATCH_INDEX field's data into rows, resolving REPEAT rows.
@@ -47,10 +48,7 @@ pub fn parse_rows(data: &[u8]) -> Result<Vec<Row<'_>>, DecodeError> {
             let previous = rows
                 .last()
                 .ok_or_else(|| DecodeError("first batch row is a REPEAT".into()))?;
-            Command {
-                digest,
-                ..previous.command.clone()
-            }
+            previous.command.clone().map(|c| Command { digest, ..c })
         } else {
             parse_full_row(&mut r, row_flags, digest)?
         };
@@ -63,7 +61,7 @@ fn parse_full_row<'a>(
     r: &mut Reader<'a>,
     flags: u8,
     digest: [u8; 20],
-) -> Result<Command<'a>, DecodeError> {
+) -> Result<Result<Command<'a>, u8>, DecodeError> {
     let info1 = r.u8()?;
     let (info2, info3) = if flags & ROW_INFO != 0 {
         (r.u8()?, r.u8()?)
@@ -92,7 +90,10 @@ fn parse_full_row<'a>(
         .find(|f| f.field_type == FIELD_NAMESPACE)
         .ok_or_else(|| DecodeError("batch row without a namespace field".into()))?
         .data;
-    Ok(Command {
+    if let Err(code) = refuse_unsupported(&fields) {
+        return Ok(Err(code));
+    }
+    Ok(Ok(Command {
         info1,
         info2,
         info3,
@@ -101,7 +102,7 @@ fn parse_full_row<'a>(
         namespace,
         digest,
         ops,
-    })
+    }))
 }
 
 /// Runs every row and appends the whole reply stream (row frames, then a separate frame
@@ -114,8 +115,13 @@ pub fn respond(
 ) {
     let mut frame = begin_frame(out);
     for row in rows {
-        on_row(&row.command);
-        execute(&row.command, store, row.index, out);
+        match &row.command {
+            Ok(command) => {
+                on_row(command);
+                execute(command, store, row.index, out);
+            }
+            Err(code) => refuse(*code, row.index, out),
+        }
         if out.len() - frame > FRAME_TARGET {
             finish_frame(out, frame, TYPE_MSG);
             frame = begin_frame(out);
@@ -186,8 +192,9 @@ mod tests {
         );
         let rows = parse_rows(&data).unwrap();
         assert_eq!(rows[1].index, 7);
-        assert_eq!(rows[1].command.digest, [2; 20]);
-        assert_eq!(rows[1].command.ops.len(), 1);
+        let repeated = rows[1].command.as_ref().unwrap();
+        assert_eq!(repeated.digest, [2; 20]);
+        assert_eq!(repeated.ops.len(), 1);
 
         let store = Store::new(&["test"]);
         let mut out = Vec::new();

@@ -11,8 +11,12 @@ use std::fmt;
 pub const PROTO_VERSION: u8 = 2;
 /// Proto message type: text info request or reply.
 pub const TYPE_INFO: u8 = 1;
+/// Proto message type: security (login, user admin); a server without security refuses it.
+pub const TYPE_ADMIN: u8 = 2;
 /// Proto message type: AS_MSG data command.
 pub const TYPE_MSG: u8 = 3;
+/// Proto message type: an AS_MSG compressed with zlib, prefixed by its inflated size.
+pub const TYPE_COMPRESSED: u8 = 4;
 /// Length of the AS_MSG header that follows the proto header.
 pub const MSG_HEADER_LEN: usize = 22;
 
@@ -37,6 +41,8 @@ pub const INFO3_REPLACE_ONLY: u8 = 0x20;
 /// Field types the server reads.
 pub const FIELD_NAMESPACE: u8 = 0;
 pub const FIELD_SET: u8 = 1;
+/// The user key, sent with `send_key`; stored by the real server, ignored here.
+pub const FIELD_KEY: u8 = 2;
 pub const FIELD_DIGEST: u8 = 4;
 pub const FIELD_BATCH_INDEX: u8 = 41;
 
@@ -55,6 +61,7 @@ pub const PARTICLE_INTEGER: u8 = 1;
 pub const PARTICLE_FLOAT: u8 = 2;
 pub const PARTICLE_STRING: u8 = 3;
 pub const PARTICLE_BLOB: u8 = 4;
+pub const PARTICLE_MAP: u8 = 19;
 
 /// Why a byte sequence is not a valid message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,13 +105,13 @@ impl ProtoHeader {
         word.to_be_bytes()
     }
 
-    /// Checks what a server accepts: version 2, an info or plain AS_MSG type, and a body
-    /// no larger than `max_size`.
+    /// Checks what a server accepts: version 2, an info, admin, AS_MSG or compressed
+    /// AS_MSG type, and a body no larger than `max_size`.
     pub fn validate(&self, max_size: u64) -> Result<(), DecodeError> {
         if self.version != PROTO_VERSION {
             return err(format!("proto version {} (expected 2)", self.version));
         }
-        if self.msg_type != TYPE_INFO && self.msg_type != TYPE_MSG {
+        if !(TYPE_INFO..=TYPE_COMPRESSED).contains(&self.msg_type) {
             return err(format!("unsupported proto type {}", self.msg_type));
         }
         if self.size > max_size {
@@ -458,6 +465,11 @@ mod tests {
         );
         assert!(
             ProtoHeader::parse([2, 4, 0, 0, 0, 0, 0, 1])
+                .validate(100)
+                .is_ok()
+        );
+        assert!(
+            ProtoHeader::parse([2, 5, 0, 0, 0, 0, 0, 1])
                 .validate(100)
                 .is_err()
         );

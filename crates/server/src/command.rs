@@ -3,7 +3,10 @@
 //! policies and RESPOND_ALL_OPS. Batch rows run through the same function.
 
 use super::codec::*;
-use super::store::{Digest, Particle, Record, Shard, Store, next_generation, void_time_for};
+use super::msgpack::sort_map;
+use super::store::{
+    Digest, MAX_RECORD_SIZE, Particle, Record, Shard, Store, next_generation, void_time_for,
+};
 
 /// Result codes the server returns (`result_code.rs` in the client).
 pub mod rc {
@@ -13,8 +16,29 @@ pub mod rc {
     pub const PARAMETER: u8 = 4;
     pub const KEY_EXISTS: u8 = 5;
     pub const BIN_TYPE: u8 = 12;
+    pub const RECORD_TOO_BIG: u8 = 13;
     pub const UNSUPPORTED_FEATURE: u8 = 16;
+    /// Community Edition's answer to a compressed request.
+    pub const ENTERPRISE_ONLY: u8 = 25;
     pub const NAMESPACE_NOT_FOUND: u8 = 20;
+    /// The answer to any security message: like Community Edition, this server has none.
+    pub const SECURITY_NOT_SUPPORTED: u8 = 51;
+}
+
+/// Refuses a message carrying a field this server does not implement (filter expression,
+/// UDF, scan or query, transaction): run without it, the command would do something other
+/// than what the client asked, so it is answered UNSUPPORTED_FEATURE instead.
+pub fn refuse_unsupported(fields: &[Field<'_>]) -> Result<(), u8> {
+    let supported = |f: &Field<'_>| {
+        matches!(
+            f.field_type,
+            FIELD_NAMESPACE | FIELD_SET | FIELD_KEY | FIELD_DIGEST
+        )
+    };
+    match fields.iter().all(supported) {
+        true => Ok(()),
+        false => Err(rc::UNSUPPORTED_FEATURE),
+    }
 }
 
 /// What kind of client call a command is, for statistics.
@@ -42,17 +66,20 @@ pub struct Command<'a> {
 }
 
 impl<'a> Command<'a> {
-    /// Builds a command from a single-record message; `None` if namespace or digest is
-    /// missing or malformed.
-    pub fn from_message(msg: &Message<'a>) -> Option<Self> {
-        let digest = msg.field(FIELD_DIGEST)?.try_into().ok()?;
-        Some(Command {
+    /// Builds a command from a single-record message; the error is the result code to
+    /// answer: UNSUPPORTED_FEATURE (see [`refuse_unsupported`]), or PARAMETER when the
+    /// namespace or digest is missing or malformed.
+    pub fn from_message(msg: &Message<'a>) -> Result<Self, u8> {
+        refuse_unsupported(&msg.fields)?;
+        let field = |field_type| msg.field(field_type).ok_or(rc::PARAMETER);
+        let digest = field(FIELD_DIGEST)?.try_into().map_err(|_| rc::PARAMETER)?;
+        Ok(Command {
             info1: msg.header.info1,
             info2: msg.header.info2,
             info3: msg.header.info3,
             generation: msg.header.generation,
             record_ttl: msg.header.record_ttl,
-            namespace: msg.field(FIELD_NAMESPACE)?,
+            namespace: field(FIELD_NAMESPACE)?,
             digest,
             ops: msg.ops.clone(),
         })
@@ -109,7 +136,20 @@ impl Outcome {
 pub fn execute(cmd: &Command<'_>, store: &Store, index: u32, out: &mut Vec<u8>) -> u8 {
     let start = out.len();
     out.resize(start + MSG_HEADER_LEN, 0);
-    let outcome = match store.namespace(cmd.namespace) {
+    let outcome = run(cmd, store, out);
+    finish_reply(out, start, &outcome, index);
+    outcome.rc
+}
+
+/// Appends the reply of a command refused before it ran: result code `code`, no ops.
+pub fn refuse(code: u8, index: u32, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + MSG_HEADER_LEN, 0);
+    finish_reply(out, start, &Outcome::error(code), index);
+}
+
+fn run(cmd: &Command<'_>, store: &Store, out: &mut Vec<u8>) -> Outcome {
+    match store.namespace(cmd.namespace) {
         None => Outcome::error(rc::NAMESPACE_NOT_FOUND),
         Some(ns) => {
             let mut shard = ns.shard(&cmd.digest);
@@ -119,7 +159,11 @@ pub fn execute(cmd: &Command<'_>, store: &Store, index: u32, out: &mut Vec<u8>) 
                 read(cmd, &mut shard, out)
             }
         }
-    };
+    }
+}
+
+/// Writes the header reserved at `start`; a failed command's reply carries no ops.
+fn finish_reply(out: &mut Vec<u8>, start: usize, outcome: &Outcome, index: u32) {
     let n_ops = if outcome.rc == rc::OK {
         outcome.n_ops
     } else {
@@ -135,13 +179,40 @@ pub fn execute(cmd: &Command<'_>, store: &Store, index: u32, out: &mut Vec<u8>) 
         ..MsgHeader::default()
     };
     header.write_at(&mut out[start..start + MSG_HEADER_LEN]);
-    outcome.rc
 }
 
+/// A read, answered from the record as found, then read-touch (see [`read_touch`]).
 fn read(cmd: &Command<'_>, shard: &mut Shard<'_>, out: &mut Vec<u8>) -> Outcome {
-    let Some(record) = shard.get(&cmd.digest) else {
+    let now_ms = shard.now_ms;
+    let Some(record) = shard.get_mut(&cmd.digest) else {
         return Outcome::error(rc::KEY_NOT_FOUND);
     };
+    let outcome = read_record(cmd, record, out);
+    if outcome.rc == rc::OK {
+        read_touch(cmd.record_ttl, record, now_ms);
+    }
+    outcome
+}
+
+/// Read-touch (server 8): a read's `record_ttl` is a percentage; 1 to 100 touches the
+/// record when at most that share of the TTL last set is left, restoring that TTL. As on
+/// the real server, the reply shows the record before the touch and the generation stays.
+/// 0 is the namespace default, off as in the default configuration; `u32::MAX` never
+/// touches.
+fn read_touch(percent: u32, record: &mut Record, now_ms: u64) {
+    if !(1..=100).contains(&percent) || record.void_time == 0 {
+        return;
+    }
+    let ttl = u64::from(record.void_time).saturating_sub(record.last_update_ms / 1000);
+    let left_ms = (u64::from(record.void_time) * 1000).saturating_sub(now_ms);
+    if left_ms * 100 > ttl * 1000 * u64::from(percent) {
+        return;
+    }
+    record.void_time = (now_ms / 1000 + ttl) as u32;
+    record.last_update_ms = now_ms;
+}
+
+fn read_record(cmd: &Command<'_>, record: &Record, out: &mut Vec<u8>) -> Outcome {
     if cmd.info1 & INFO1_NOBINDATA != 0 {
         return Outcome::ok(record, 0);
     }
@@ -162,14 +233,14 @@ fn read(cmd: &Command<'_>, shard: &mut Shard<'_>, out: &mut Vec<u8>) -> Outcome 
 }
 
 fn write(cmd: &Command<'_>, shard: &mut Shard<'_>, out: &mut Vec<u8>) -> Outcome {
-    let now = shard.now;
+    let (now, now_ms) = (shard.now, shard.now_ms);
     let existing = shard.get(&cmd.digest);
     if let Err(code) = check_preconditions(cmd, existing) {
         return Outcome::error(code);
     }
     if cmd.info2 & INFO2_DELETE != 0 {
-        let removed = shard.remove(&cmd.digest).unwrap_or_default();
-        return Outcome::ok(&removed, 0);
+        shard.remove(&cmd.digest);
+        return Outcome::ok(&Record::default(), 0);
     }
     let replace = cmd.info3 & (INFO3_CREATE_OR_REPLACE | INFO3_REPLACE_ONLY) != 0;
     let (stored_generation, stored_void_time) =
@@ -182,14 +253,20 @@ fn write(cmd: &Command<'_>, shard: &mut Shard<'_>, out: &mut Vec<u8>) -> Outcome
         Ok(n) => n,
         Err(code) => return Outcome::error(code),
     };
+    if record.stored_size() > MAX_RECORD_SIZE {
+        return Outcome::error(rc::RECORD_TOO_BIG);
+    }
+    if record.bins.is_empty() {
+        // A write that leaves no bin deletes the record; like a delete, it answers
+        // generation 0.
+        shard.remove(&cmd.digest);
+        return Outcome::ok(&Record::default(), n_ops);
+    }
     record.generation = next_generation(stored_generation);
     record.void_time = void_time_for(cmd.record_ttl, stored_void_time, now);
+    record.last_update_ms = now_ms;
     let outcome = Outcome::ok(&record, n_ops);
-    if record.bins.is_empty() {
-        shard.remove(&cmd.digest);
-    } else {
-        shard.insert(cmd.digest, record);
-    }
+    shard.insert(cmd.digest, record);
     outcome
 }
 
@@ -229,7 +306,7 @@ fn apply_ops(cmd: &Command<'_>, record: &mut Record, out: &mut Vec<u8>) -> Resul
                 n_ops += emit_read(record, op, cmd, out);
                 continue;
             }
-            OP_TOUCH => continue,
+            OP_TOUCH => {}
             OP_WRITE if op.particle == PARTICLE_NULL => record.remove_bin(op.name),
             OP_WRITE => record.set_bin(op.name, particle_of(op)),
             OP_INCR => increment(record, op)?,
@@ -245,10 +322,15 @@ fn apply_ops(cmd: &Command<'_>, record: &mut Record, out: &mut Vec<u8>) -> Resul
     Ok(n_ops)
 }
 
+/// The value an op writes; a map is stored sorted by key, as the real server keeps it.
 fn particle_of(op: &Op<'_>) -> Particle {
+    let sorted = match op.particle {
+        PARTICLE_MAP => sort_map(op.value),
+        _ => None,
+    };
     Particle {
         particle: op.particle,
-        bytes: op.value.to_vec(),
+        bytes: sorted.unwrap_or_else(|| op.value.to_vec()),
     }
 }
 

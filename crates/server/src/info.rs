@@ -5,8 +5,10 @@
 use super::cluster::Cluster;
 use super::stats::Stats;
 
-/// Features announced by `features`; the batch and peers protocols are the ones clients test.
-const FEATURES: &str = "batch-index;blob-bits;float;peers;pipelining;replicas;truncate-namespace";
+/// Features announced by `features`: only what this server implements (no queries, scans,
+/// UDFs, secondary indexes or truncate); the batch and peers protocols are the ones clients
+/// test.
+const FEATURES: &str = "batch-any;batch-index;blob-bits;float;peers;pipelining;replicas";
 
 /// Answers an info request body addressed to `node`.
 pub fn answer(request: &[u8], node: usize, cluster: &Cluster, stats: &Stats) -> Vec<u8> {

@@ -16,6 +16,7 @@ pub mod command;
 mod delay;
 pub mod info;
 mod membership;
+mod msgpack;
 mod net;
 pub mod stats;
 pub mod store;

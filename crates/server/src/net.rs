@@ -17,7 +17,7 @@ use super::Shared;
 use super::batch;
 use super::cluster::partition_of;
 use super::codec::*;
-use super::command::{Command, execute, rc};
+use super::command::{Command, execute, rc, refuse, refuse_unsupported};
 use super::info;
 use super::stats::bump;
 
@@ -111,21 +111,40 @@ async fn serve_connection(
 
 /// Answers one request body into `out` (complete frames).
 pub(super) fn dispatch(node: usize, msg_type: u8, body: &[u8], shared: &Shared, out: &mut Vec<u8>) {
-    if msg_type == TYPE_INFO {
-        bump(&shared.stats.info, 1);
-        let frame = begin_frame(out);
-        out.extend_from_slice(&info::answer(body, node, &shared.cluster, &shared.stats));
-        finish_frame(out, frame, TYPE_INFO);
-        return;
+    match msg_type {
+        TYPE_INFO => {
+            bump(&shared.stats.info, 1);
+            let frame = begin_frame(out);
+            out.extend_from_slice(&info::answer(body, node, &shared.cluster, &shared.stats));
+            finish_frame(out, frame, TYPE_INFO);
+        }
+        TYPE_ADMIN => security_refusal(out),
+        TYPE_COMPRESSED => single_reply(out, |out| refuse(rc::ENTERPRISE_ONLY, 0, out)),
+        _ => command_reply(node, body, shared, out),
     }
+}
+
+/// A server without security answers every security message with its 16-byte admin
+/// header carrying SECURITY_NOT_SUPPORTED, as Community Edition does; the connection
+/// stays open.
+fn security_refusal(out: &mut Vec<u8>) {
+    let frame = begin_frame(out);
+    out.extend_from_slice(&[0, rc::SECURITY_NOT_SUPPORTED]);
+    out.extend_from_slice(&[0; 14]);
+    finish_frame(out, frame, TYPE_ADMIN);
+}
+
+/// Answers one AS_MSG body: a single-record command or a batch.
+fn command_reply(node: usize, body: &[u8], shared: &Shared, out: &mut Vec<u8>) {
     let Ok(msg) = Message::decode(body) else {
-        return single_reply(out, |out| error_header(out, rc::PARAMETER));
+        return single_reply(out, |out| refuse(rc::PARAMETER, 0, out));
     };
     if msg.header.info1 & INFO1_BATCH != 0 {
         return batch_reply(node, &msg, shared, out);
     }
-    let Some(command) = Command::from_message(&msg) else {
-        return single_reply(out, |out| error_header(out, rc::PARAMETER));
+    let command = match Command::from_message(&msg) {
+        Ok(command) => command,
+        Err(code) => return single_reply(out, |out| refuse(code, 0, out)),
     };
     note_command(node, &command, shared);
     single_reply(out, |out| {
@@ -135,8 +154,14 @@ pub(super) fn dispatch(node: usize, msg_type: u8, body: &[u8], shared: &Shared, 
 
 fn batch_reply(node: usize, msg: &Message<'_>, shared: &Shared, out: &mut Vec<u8>) {
     bump(&shared.stats.batch, 1);
-    let rows = msg.field(FIELD_BATCH_INDEX).map(batch::parse_rows);
-    match rows {
+    let (index, others): (Vec<_>, Vec<_>) = msg
+        .fields
+        .iter()
+        .partition(|f| f.field_type == FIELD_BATCH_INDEX);
+    if let Err(code) = refuse_unsupported(&others) {
+        return batch::last_message(out, code);
+    }
+    match index.first().map(|f| batch::parse_rows(f.data)) {
         Some(Ok(rows)) => {
             bump(&shared.stats.batch_rows, rows.len() as u64);
             batch::respond(&rows, &shared.store, out, |c| note_command(node, c, shared));
@@ -158,14 +183,6 @@ fn single_reply(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
     let frame = begin_frame(out);
     write(out);
     finish_frame(out, frame, TYPE_MSG);
-}
-
-fn error_header(out: &mut Vec<u8>, code: u8) {
-    MsgHeader {
-        result_code: code,
-        ..MsgHeader::default()
-    }
-    .encode(out);
 }
 
 /// Binds `count` listeners on `ip`: `port` then the following ports, or free ports when

@@ -12,6 +12,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds between the Unix epoch and the Aerospike ("citrusleaf") epoch, 2010-01-01 UTC.
 const CITRUSLEAF_EPOCH: u64 = 1_262_304_000;
+/// The largest record a write may leave, by [`Record::stored_size`]: 1 MiB, the real
+/// server's limit for an in-memory namespace (it answers RECORD_TOO_BIG beyond it).
+pub const MAX_RECORD_SIZE: usize = 1 << 20;
+/// Bytes a record costs beyond its bins, fitted to where the real server's limit falls.
+const RECORD_OVERHEAD: usize = 42;
+/// Bytes a bin costs beyond its name and value bytes.
+const BIN_OVERHEAD: usize = 7;
+
 /// Shards per namespace; a power of two so the shard is a mask of a digest byte.
 const SHARDS: usize = 256;
 
@@ -53,6 +61,9 @@ pub struct Record {
     pub generation: u16,
     /// Seconds since the citrusleaf epoch at which the record expires; 0 = never.
     pub void_time: u32,
+    /// Milliseconds since the citrusleaf epoch of the last write or touch: with the void
+    /// time it gives the TTL last set, which read-touch restores.
+    pub last_update_ms: u64,
     pub bins: Vec<(Vec<u8>, Particle)>,
 }
 
@@ -79,6 +90,17 @@ impl Record {
         self.bins.retain(|(n, _)| n != name);
     }
 
+    /// The record's size as the real server counts it against its 1 MiB limit, to within a
+    /// few bytes (it packs integers tighter than their 8 wire bytes).
+    pub fn stored_size(&self) -> usize {
+        let bins: usize = self
+            .bins
+            .iter()
+            .map(|(name, value)| BIN_OVERHEAD + name.len() + value.bytes.len())
+            .sum();
+        RECORD_OVERHEAD + bins
+    }
+
     fn is_expired(&self, now: u32) -> bool {
         self.void_time != 0 && self.void_time <= now
     }
@@ -95,10 +117,15 @@ pub fn next_generation(generation: u16) -> u16 {
 
 /// Seconds since the citrusleaf epoch, the unit of void times on the wire.
 pub fn now_citrusleaf() -> u32 {
+    (now_citrusleaf_ms() / 1000) as u32
+}
+
+/// Milliseconds since the citrusleaf epoch, the unit of last-update times.
+pub fn now_citrusleaf_ms() -> u64 {
     let unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    unix.saturating_sub(CITRUSLEAF_EPOCH) as u32
+        .map_or(0, |d| d.as_millis() as u64);
+    unix.saturating_sub(CITRUSLEAF_EPOCH * 1000)
 }
 
 /// Computes a void time from a request's `record_ttl`, as the server does.
@@ -133,9 +160,11 @@ impl Namespace {
         let guard = self.shards[digest[2] as usize % SHARDS]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now_ms = now_citrusleaf_ms();
         Shard {
             guard,
-            now: now_citrusleaf(),
+            now: (now_ms / 1000) as u32,
+            now_ms,
         }
     }
 
@@ -159,7 +188,10 @@ impl Namespace {
 /// A locked shard, with the clock read once for the whole command.
 pub struct Shard<'a> {
     guard: MutexGuard<'a, Records>,
+    /// Seconds since the citrusleaf epoch.
     pub now: u32,
+    /// The same instant in milliseconds.
+    pub now_ms: u64,
 }
 
 impl Shard<'_> {
@@ -167,6 +199,12 @@ impl Shard<'_> {
     pub fn get(&mut self, digest: &Digest) -> Option<&Record> {
         self.evict_expired(digest);
         self.guard.get(digest)
+    }
+
+    /// [`Self::get`] for a command that may change the record in place (read-touch).
+    pub fn get_mut(&mut self, digest: &Digest) -> Option<&mut Record> {
+        self.evict_expired(digest);
+        self.guard.get_mut(digest)
     }
 
     pub fn insert(&mut self, digest: Digest, record: Record) {
@@ -248,6 +286,7 @@ mod tests {
                 generation: 1,
                 void_time: now,
                 bins: vec![(b"a".to_vec(), int(1))],
+                ..Record::default()
             },
         );
         assert!(shard.get(&digest).is_none());
