@@ -55,14 +55,6 @@ fn real_image() -> String {
     format!("{DEFAULT_IMAGE}:{SOURCE_BUILD_TAG}")
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// One Docker test at a time: each checks what is left with its label, and every start
 /// cleans what ended processes left.
 fn docker_lock() -> MutexGuard<'static, ()> {
@@ -275,7 +267,7 @@ fn local_image_clusters_of_one_and_three_nodes() {
 /// Starts a cluster of `spec` per node count, runs [`exercise`] against each, and checks
 /// the network path (`mode`) and that dropping the target leaves nothing behind.
 fn clusters(spec: &ContainerSpec, counts: &[usize], mode: NetworkMode, build: Option<&str>) {
-    let rt = runtime();
+    let rt = common::runtime();
     for &nodes in counts {
         let target = Target::start_container(settings(Kind::Container, nodes), spec.clone())
             .unwrap_or_else(|e| panic!("{nodes}-node container cluster: {e}"));

@@ -4,10 +4,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use aerobench::server::codec::{PROTO_VERSION, ProtoHeader};
 use aerospike_core::policy::{ReadPolicy, WritePolicy};
 use aerospike_core::{Bins, Client, Value, as_bin};
 
@@ -19,15 +20,27 @@ fn raw(host: &str) -> TcpStream {
     stream
 }
 
-/// True when the server closed the connection (EOF, or reset).
+/// True when the server closed the connection (EOF, or reset); false when it answered.
+/// Our own read timeout is not a close: it fails the test.
 fn closed_by_server(mut stream: TcpStream) -> bool {
     let mut buf = [0u8; 64];
-    matches!(stream.read(&mut buf), Ok(0) | Err(_))
+    match stream.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            panic!("the server neither answered nor closed the connection within 5 s")
+        }
+        Err(_) => true,
+    }
 }
 
 fn frame(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    let word = (2u64 << 56) | (u64::from(msg_type) << 48) | body.len() as u64;
-    let mut out = word.to_be_bytes().to_vec();
+    let header = ProtoHeader {
+        version: PROTO_VERSION,
+        msg_type,
+        size: body.len() as u64,
+    };
+    let mut out = header.to_bytes().to_vec();
     out.extend_from_slice(body);
     out
 }
@@ -36,7 +49,7 @@ fn frame(msg_type: u8, body: &[u8]) -> Vec<u8> {
 fn read_frame(stream: &mut TcpStream) -> Vec<u8> {
     let mut header = [0u8; 8];
     stream.read_exact(&mut header).unwrap();
-    let size = u64::from_be_bytes(header) & 0xFFFF_FFFF_FFFF;
+    let size = ProtoHeader::parse(header).size;
     let mut body = vec![0u8; size as usize];
     stream.read_exact(&mut body).unwrap();
     body

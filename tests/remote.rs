@@ -220,14 +220,6 @@ fn nothing_listening_fails_with_one_line() {
     one_line_error(&out, &host);
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn remote_closed_port_fails_with_one_line_naming_the_host() {
     let port = {
@@ -241,7 +233,7 @@ fn remote_closed_port_fails_with_one_line_naming_the_host() {
     let mut policy = target.client_policy();
     policy.timeout = 1000;
     let started = std::time::Instant::now();
-    let e = runtime()
+    let e = common::runtime()
         .block_on(target.connect(&policy))
         .err()
         .expect("no cluster");
@@ -258,7 +250,7 @@ fn remote_closed_port_fails_with_one_line_naming_the_host() {
 
 #[test]
 fn remote_target_describes_what_it_found() {
-    let rt = runtime();
+    let rt = common::runtime();
     let embedded = Target::start(Settings {
         nodes: 3,
         ..settings(Kind::Embedded)

@@ -94,3 +94,12 @@ pub fn real_cluster(check: &str, nodes: usize) -> Option<Target> {
     };
     Some(Target::start_container(settings, spec.unwrap()).expect("real cluster starts"))
 }
+
+/// A 2-worker runtime for tests that drive async clients from synchronous code.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
