@@ -1,7 +1,7 @@
-//! The seed guide's Rust-core rows as Criterion benchmarks, on the target the environment
-//! selects: the closed-loop driver behind `aerobench run` (RU,50 over 100,000 seeded keys,
-//! `I8`) at 1, 32, 256 and 512 async tasks; 1 and 32 sync threads; at 512 tasks the client
-//! defaults against no per-op timeout with `max_conns_per_node = 512`; and a batch sweep
+//! Whole workloads as Criterion benchmarks, on the target the environment selects: the
+//! closed-loop driver behind `aerobench run` (RU,50 over 100,000 seeded keys, `I8`) at 1,
+//! 32, 256 and 512 async tasks; 1 and 32 sync threads; at 512 tasks the client defaults
+//! against no per-op timeout with `max_conns_per_node = 512`; and a batch sweep
 //! from 1 to 128 keys per call at 32 tasks.
 //!
 //! One sample is one short driver run. Criterion is handed the time `iters` key ops take at

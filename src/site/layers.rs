@@ -1,5 +1,5 @@
 //! Where one get's time goes: the layer groups' results stacked from the TCP floor up to
-//! the whole operation, as a table in the seed guide's shape (layer, cost, Δ, note) and as
+//! the whole operation, as a table (layer, cost, Δ, note) and as
 //! a waterfall chart.
 //!
 //! Each layer's cost is one benchmark's time per element. "encode/decode and the rest" is

@@ -1,6 +1,6 @@
 //! What happened to each key of a call, and the counts a report shows.
 //!
-//! A read of a missing key is a successful miss, as in the seed guide. Every failure is
+//! A read of a missing key is a successful miss, as asbench counts it. Every failure is
 //! counted under its own name; timeouts (client deadline, or the server's `Timeout` code)
 //! are totalled apart from the other errors.
 

@@ -64,7 +64,7 @@ impl Mix {
 }
 
 impl Default for Mix {
-    /// The seed guide's workload: 50/50 read/update.
+    /// The usual asbench workload: 50/50 read/update.
     fn default() -> Self {
         Mix::ReadUpdate { read_pct: 50 }
     }

@@ -20,7 +20,7 @@ pub use object::ObjectSpec;
 
 use keys::Sequence;
 
-/// Namespace and set of every key, as in the seed guide (`-n test -s test`).
+/// Namespace and set of every key, as asbench's defaults (`-n test -s test`).
 pub const NAMESPACE: &str = "test";
 pub const SET: &str = "test";
 /// The one bin every record has.
@@ -41,7 +41,7 @@ pub struct Workload {
 }
 
 impl Default for Workload {
-    /// The seed guide's workload: 100,000 keys, `RU,50`, `I8`, one key per call.
+    /// The usual asbench workload: 100,000 keys, `RU,50`, `I8`, one key per call.
     fn default() -> Self {
         Workload {
             keys: 100_000,

@@ -15,7 +15,7 @@ pub const MAX_VALUE_BYTES: usize = 1 << 20;
 /// What one key's bin holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ObjectSpec {
-    /// An 8-byte integer equal to the key id (the seed guide's payload).
+    /// An 8-byte integer equal to the key id (asbench's `-o I8` payload).
     #[default]
     Int,
     /// A string of this many alphanumeric characters.

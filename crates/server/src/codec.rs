@@ -369,7 +369,7 @@ pub fn finish_frame(out: &mut [u8], start: usize, msg_type: u8) {
 mod tests {
     use super::*;
 
-    /// The put request captured in the protocol notes (§9).
+    /// A put request as aerospike-core 3.0.0 writes it (namespace, set, digest, two bins).
     const PUT: &str = "16 00 01 00 00 00 00000000 00000000 000003e8 0003 0003 \
         00000005 00 74657374  00000004 01 736574 \
         00000015 04 82d7213b469812947c109a6d341e3b5b1dedec1f \

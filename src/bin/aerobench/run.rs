@@ -1,4 +1,4 @@
-//! `aerobench run`: the seed guide's closed-loop workload against the selected target, with a
+//! `aerobench run`: asbench's closed-loop workload against the selected target, with a
 //! per-second ticker, a summary block and a JSON result.
 //!
 //! The target comes from the environment (see `aerobench::target`): the embedded server by
