@@ -27,9 +27,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use aerobench::files::write_atomically;
 use aerobench::harness;
 use aerobench::meta::Fingerprint;
-use aerobench::profile::write_atomically;
 use aerobench::target::container::{SOURCE_BUILD_TAG, check_docker, check_image};
 use aerobench::target::{Backing, ContainerSpec, Kind, Settings, Target};
 use aerospike_core::policy::{ReadPolicy, WritePolicy};

@@ -10,8 +10,9 @@ use criterion::Criterion;
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 
+use crate::files::write_atomically;
 use crate::meta::Fingerprint;
-use crate::profile::{Flamegraph, write_atomically};
+use crate::profile::Flamegraph;
 use crate::target::Target;
 
 /// The cluster, runtime and client a benchmark process uses.

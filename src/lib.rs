@@ -7,6 +7,7 @@
 //! - [`meta`]: what every number was measured against.
 //! - [`results`]: Criterion's saved results read back: baseline comparison, batch model.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
+//! - [`files`]: results and reports written whole or not at all.
 //! - [`harness`] and [`profile`]: what every Criterion group shares, and its flamegraphs.
 //! - [`workload`]: the mix, key ids and values a run uses.
 //! - [`driver`]: the closed-loop driver behind the CLI and the throughput groups.
@@ -17,6 +18,7 @@
 pub use aerobench_server as server;
 
 pub mod driver;
+pub mod files;
 pub mod harness;
 pub mod layers;
 pub mod meta;

@@ -12,6 +12,8 @@ use std::path::Path;
 use criterion::profiler::Profiler;
 use pprof::ProfilerGuard;
 
+use crate::files::write_atomically;
+
 /// Samples per second; a prime, so sampling does not beat in step with periodic work.
 const FREQUENCY: i32 = 997;
 /// Libraries whose frames (signal trampolines, unwinders) only add noise.
@@ -109,15 +111,6 @@ pub fn differential(before: &Path, after: &Path, title: &str, out: &Path) -> Res
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     write_atomically(out, &svg)
-}
-
-/// Writes `bytes` to `path` through `<path>.partial` and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    std::fs::write(&partial, bytes)
-        .and_then(|_| std::fs::rename(&partial, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

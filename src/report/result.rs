@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::driver::{Mode, Pool, Run};
+use crate::files::write_atomically;
 use crate::meta::Fingerprint;
 use crate::stats::Figures;
 use crate::workload::Workload;
@@ -76,18 +77,11 @@ pub fn default_path(knobs: &Knobs, now: SystemTime) -> PathBuf {
     ))
 }
 
-/// Writes `document` to `path` through `<path>.partial` and a rename.
+/// Writes `document` to `path`, whole or not at all.
 pub fn write(path: &Path, document: &Document<'_>) -> Result<(), String> {
-    let fail =
-        |e: &dyn std::fmt::Display| format!("cannot write the result to {}: {e}", path.display());
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
-    }
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let json = serde_json::to_vec_pretty(document).map_err(|e| fail(&e))?;
-    std::fs::write(&partial, json).map_err(|e| fail(&e))?;
-    std::fs::rename(&partial, path).map_err(|e| fail(&e))
+    let json = serde_json::to_vec_pretty(document)
+        .map_err(|e| format!("cannot write the result to {}: {e}", path.display()))?;
+    write_atomically(path, &json)
 }
 
 /// `YYYYMMDDTHHMMSSZ`.

@@ -10,8 +10,9 @@ pub mod layers;
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::files::write_atomically;
 use crate::harness::RunRecord;
-use crate::profile::{FLAMEGRAPH, write_atomically};
+use crate::profile::FLAMEGRAPH;
 use crate::results::{self, BenchResult, compare, fit};
 
 /// What to build the report from, and where.
