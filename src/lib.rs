@@ -5,26 +5,27 @@
 //!   here.
 //! - [`target`]: where the cluster comes from (embedded, container, remote).
 //! - [`meta`]: what every number was measured against.
-//! - [`results`]: Criterion's saved results read back: baseline comparison, batch model.
+//! - [`criterion_results`]: Criterion's saved results read back: baseline comparison, batch model.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`files`]: results and reports written whole or not at all.
 //! - [`harness`] and [`profile`]: what every Criterion group shares, and its flamegraphs.
 //! - [`workload`]: the mix, key ids and values a run uses.
 //! - [`driver`]: the closed-loop driver behind the CLI and the throughput groups.
 //! - [`stats`]: latency histograms, outcome counts and the figures reported.
-//! - [`report`]: the ticker line, the summary block and the JSON result.
+//! - [`run_output`]: what a run prints and keeps: the ticker line, the summary block and
+//!   the JSON result.
 //! - [`layers`]: the record, pace and task helpers the per-layer groups share.
 
 pub use aerobench_server as server;
 
+pub mod criterion_results;
 pub mod driver;
 pub mod files;
 pub mod harness;
 pub mod layers;
 pub mod meta;
 pub mod profile;
-pub mod report;
-pub mod results;
+pub mod run_output;
 pub mod site;
 pub mod stats;
 pub mod target;

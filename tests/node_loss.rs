@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aerobench::driver::{self, AsyncClient, Config, LINGER, Mode};
-use aerobench::report::ticker;
+use aerobench::run_output::ticker;
 use aerobench::workload::{Mix, ObjectSpec, Workload};
 
 const WARMUP: Duration = Duration::from_secs(1);

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use aerobench::results::write_run;
+use aerobench::criterion_results::write_run;
 use aerobench::site::{Options, write};
 
 fn chromium() -> Option<&'static str> {

@@ -6,7 +6,7 @@
 //!
 //! - [`timeline`]: warm-up, windows, end.
 //! - [`recorder`]: per-thread shards the calls are counted into.
-//! - [`ticker`]: the per-second harvest and the CPU-time reads.
+//! - [`schedule`]: the per-second harvest and the CPU-time reads.
 //! - [`backend`]: the client call (async, blocking, or a ready stand-in) and its rows.
 //! - [`policy`]: timeout and pool knobs.
 //! - [`seed`]: loading the key space before a run.
@@ -16,8 +16,8 @@ pub mod backend;
 pub mod cpu;
 pub mod policy;
 pub mod recorder;
+pub mod schedule;
 pub mod seed;
-pub mod ticker;
 pub mod timeline;
 
 use std::sync::Arc;
@@ -32,7 +32,7 @@ use crate::stats::{Figures, Row};
 use crate::workload::keys::Sequence;
 use crate::workload::{Access, Picker, Workload};
 use recorder::Recorder;
-use ticker::Ticker;
+use schedule::Ticker;
 use timeline::Timeline;
 
 /// How long tasks still running at the end may take to finish their call before they are

@@ -6,14 +6,14 @@
 //! always say the same thing. The page is static: inline CSS, no script, no network; links
 //! are relative and only made to files that exist, so it opens from the file system.
 
-pub mod layers;
+pub mod waterfall;
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::criterion_results::{self, BenchResult, compare, fit};
 use crate::files::write_atomically;
 use crate::harness::RunRecord;
 use crate::profile::FLAMEGRAPH;
-use crate::results::{self, BenchResult, compare, fit};
 
 /// What to build the report from, and where.
 pub struct Options {
@@ -57,7 +57,7 @@ pub struct Table {
 
 /// Builds the report; returns the path of `index.html`.
 pub fn write(options: &Options) -> Result<PathBuf, String> {
-    let results = results::load(&options.criterion_dir, "new");
+    let results = criterion_results::load(&options.criterion_dir, "new");
     if results.is_empty() {
         return Err(format!(
             "no Criterion results under {}: run `cargo bench` (or `cargo bench -- --quick`) first",
@@ -67,10 +67,10 @@ pub fn write(options: &Options) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&options.out_dir)
         .map_err(|e| format!("cannot create {}: {e}", options.out_dir.display()))?;
     let mut tables = vec![run_table(options)];
-    if let Some(stack) = layers::stack(&results) {
+    if let Some(stack) = waterfall::stack(&results) {
         write_atomically(
             &options.out_dir.join("waterfall.svg"),
-            layers::waterfall_svg(&stack).as_bytes(),
+            waterfall::waterfall_svg(&stack).as_bytes(),
         )?;
         tables.push(layer_table(&stack));
     }
@@ -124,7 +124,7 @@ fn run_table(options: &Options) -> Table {
     }
 }
 
-fn layer_table(stack: &[layers::Layer]) -> Table {
+fn layer_table(stack: &[waterfall::Layer]) -> Table {
     Table {
         title: "Where one get's time goes".into(),
         intro: "Each layer's own cost, from the TCP floor up to the whole get; the top row is the \
@@ -137,9 +137,9 @@ fn layer_table(stack: &[layers::Layer]) -> Table {
             .map(|l| {
                 vec![
                     l.name.clone().into(),
-                    results::format_ns(l.cost_ns).into(),
-                    results::format_ns(l.cumulative_ns).into(),
-                    format!("+{}", results::format_ns(l.cost_ns)).into(),
+                    criterion_results::format_ns(l.cost_ns).into(),
+                    criterion_results::format_ns(l.cumulative_ns).into(),
+                    format!("+{}", criterion_results::format_ns(l.cost_ns)).into(),
                     l.note.clone().into(),
                 ]
             })
@@ -160,9 +160,9 @@ fn batch_table(results: &[BenchResult]) -> Table {
             let model = fit::fit(&points)?;
             Some(vec![
                 format!("batch {kind}").into(),
-                results::format_ns(model.fixed_ns).into(),
-                results::format_ns(model.per_key_ns).into(),
-                results::format_ns(model.rms_error_ns).into(),
+                criterion_results::format_ns(model.fixed_ns).into(),
+                criterion_results::format_ns(model.per_key_ns).into(),
+                criterion_results::format_ns(model.rms_error_ns).into(),
                 format!("{:.4}", model.r_squared).into(),
                 points.len().to_string().into(),
             ])
@@ -278,8 +278,8 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
             };
             vec![
                 row.a.id.clone().into(),
-                results::format_ns(row.a.time_ns.point_estimate).into(),
-                results::format_ns(row.b.time_ns.point_estimate).into(),
+                criterion_results::format_ns(row.a.time_ns.point_estimate).into(),
+                criterion_results::format_ns(row.b.time_ns.point_estimate).into(),
                 format!("{:+.2}%", row.change.point_estimate * 100.0).into(),
                 format!(
                     "[{:+.2}%, {:+.2}%]",
@@ -342,15 +342,15 @@ fn benchmark_row(options: &Options, r: &BenchResult) -> Vec<Cell> {
     };
     vec![
         r.id.clone().into(),
-        results::format_ns(r.time_ns.point_estimate).into(),
+        criterion_results::format_ns(r.time_ns.point_estimate).into(),
         format!(
             "[{}, {}]",
-            results::format_ns(ci.lower_bound),
-            results::format_ns(ci.upper_bound)
+            criterion_results::format_ns(ci.lower_bound),
+            criterion_results::format_ns(ci.upper_bound)
         )
         .into(),
         match r.elements {
-            Some(n) => format!("{} × {n}", results::format_ns(r.per_element_ns())),
+            Some(n) => format!("{} × {n}", criterion_results::format_ns(r.per_element_ns())),
             None => "–".into(),
         }
         .into(),
@@ -497,10 +497,10 @@ mod tests {
         let root = std::env::temp_dir().join(format!("aerobench-site-{}", std::process::id()));
         let criterion = root.join("criterion");
         for (id, ns) in [("floor/tokio", 20_000.0), ("single_op/async/get", 30_000.0)] {
-            crate::results::write_run(&criterion, id, "new", ns, None).unwrap();
+            crate::criterion_results::write_run(&criterion, id, "new", ns, None).unwrap();
         }
         for n in [1u64, 2, 4, 8] {
-            crate::results::write_run(
+            crate::criterion_results::write_run(
                 &criterion,
                 &format!("batch/read/{n}"),
                 "new",

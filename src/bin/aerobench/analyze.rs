@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use aerobench::criterion_results::compare::{self, Verdict};
 use aerobench::harness::criterion_dir;
-use aerobench::results::compare::{self, Verdict};
 use aerobench::site::{self, Options};
 use clap::Args;
 

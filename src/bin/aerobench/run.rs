@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
 use aerobench::harness;
-use aerobench::report::progress::Progress;
-use aerobench::report::result::{self, Document, Knobs, Outcome};
-use aerobench::report::{summary, ticker};
+use aerobench::run_output::progress::Progress;
+use aerobench::run_output::result::{self, Document, Knobs, Outcome};
+use aerobench::run_output::{summary, ticker};
 use aerobench::stats::Figures;
 use aerobench::target::Target;
 use aerobench::workload::{MAX_BATCH, Mix, ObjectSpec, Workload};

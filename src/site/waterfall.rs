@@ -6,7 +6,7 @@
 //! the whole get minus every layer below it, so it carries whatever the groups do not
 //! isolate (command encoding, parsing, the client's own bookkeeping).
 
-use crate::results::BenchResult;
+use crate::criterion_results::BenchResult;
 
 /// One layer: the benchmark that measures it and what it means.
 pub struct LayerSpec {
@@ -124,13 +124,13 @@ pub fn waterfall_svg(layers: &[Layer]) -> String {
             super::escape(&layer.name),
             start + width + 6.0,
             y + 15.0,
-            crate::results::format_ns(layer.cost_ns)
+            crate::criterion_results::format_ns(layer.cost_ns)
         ));
     }
     svg.push_str(&format!(
         "<text x=\"{LABEL}\" y=\"{:.0}\" fill=\"#555\">total {}</text>\n</svg>\n",
         height - 4.0,
-        crate::results::format_ns(total)
+        crate::criterion_results::format_ns(total)
     ));
     svg
 }
@@ -138,7 +138,7 @@ pub fn waterfall_svg(layers: &[Layer]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Estimate, Interval};
+    use crate::criterion_results::{Estimate, Interval};
 
     fn result(id: &str, ns: f64) -> BenchResult {
         BenchResult {
