@@ -90,7 +90,7 @@ fn parse_full_row<'a>(
         .find(|f| f.field_type == FIELD_NAMESPACE)
         .ok_or_else(|| DecodeError("batch row without a namespace field".into()))?
         .data;
-    if let Err(code) = refuse_unsupported(&fields) {
+    if let Err(code) = refuse_unsupported(fields.iter().map(|f| f.field_type)) {
         return Ok(Err(code));
     }
     Ok(Ok(Command {

@@ -28,14 +28,9 @@ pub mod rc {
 /// Refuses a message carrying a field this server does not implement (filter expression,
 /// UDF, scan or query, transaction): run without it, the command would do something other
 /// than what the client asked, so it is answered UNSUPPORTED_FEATURE instead.
-pub fn refuse_unsupported(fields: &[Field<'_>]) -> Result<(), u8> {
-    let supported = |f: &Field<'_>| {
-        matches!(
-            f.field_type,
-            FIELD_NAMESPACE | FIELD_SET | FIELD_KEY | FIELD_DIGEST
-        )
-    };
-    match fields.iter().all(supported) {
+pub fn refuse_unsupported(mut field_types: impl Iterator<Item = u8>) -> Result<(), u8> {
+    let supported = |t| matches!(t, FIELD_NAMESPACE | FIELD_SET | FIELD_KEY | FIELD_DIGEST);
+    match field_types.all(supported) {
         true => Ok(()),
         false => Err(rc::UNSUPPORTED_FEATURE),
     }
@@ -70,7 +65,7 @@ impl<'a> Command<'a> {
     /// answer: UNSUPPORTED_FEATURE (see [`refuse_unsupported`]), or PARAMETER when the
     /// namespace or digest is missing or malformed.
     pub fn from_message(msg: &Message<'a>) -> Result<Self, u8> {
-        refuse_unsupported(&msg.fields)?;
+        refuse_unsupported(msg.fields.iter().map(|f| f.field_type))?;
         let field = |field_type| msg.field(field_type).ok_or(rc::PARAMETER);
         let digest = field(FIELD_DIGEST)?.try_into().map_err(|_| rc::PARAMETER)?;
         Ok(Command {
@@ -233,7 +228,7 @@ fn read_record(cmd: &Command<'_>, record: &Record, out: &mut Vec<u8>) -> Outcome
 }
 
 fn write(cmd: &Command<'_>, shard: &mut Shard<'_>, out: &mut Vec<u8>) -> Outcome {
-    let (now, now_ms) = (shard.now, shard.now_ms);
+    let (now, now_ms) = (shard.now(), shard.now_ms);
     let existing = shard.get(&cmd.digest);
     if let Err(code) = check_preconditions(cmd, existing) {
         return Outcome::error(code);

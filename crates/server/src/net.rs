@@ -154,14 +154,11 @@ fn command_reply(node: usize, body: &[u8], shared: &Shared, out: &mut Vec<u8>) {
 
 fn batch_reply(node: usize, msg: &Message<'_>, shared: &Shared, out: &mut Vec<u8>) {
     bump(&shared.stats.batch, 1);
-    let (index, others): (Vec<_>, Vec<_>) = msg
-        .fields
-        .iter()
-        .partition(|f| f.field_type == FIELD_BATCH_INDEX);
-    if let Err(code) = refuse_unsupported(&others) {
+    let others = msg.fields.iter().map(|f| f.field_type);
+    if let Err(code) = refuse_unsupported(others.filter(|&t| t != FIELD_BATCH_INDEX)) {
         return batch::last_message(out, code);
     }
-    match index.first().map(|f| batch::parse_rows(f.data)) {
+    match msg.field(FIELD_BATCH_INDEX).map(batch::parse_rows) {
         Some(Ok(rows)) => {
             bump(&shared.stats.batch_rows, rows.len() as u64);
             batch::respond(&rows, &shared.store, out, |c| note_command(node, c, shared));

@@ -160,11 +160,9 @@ impl Namespace {
         let guard = self.shards[digest[2] as usize % SHARDS]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now_ms = now_citrusleaf_ms();
         Shard {
             guard,
-            now: (now_ms / 1000) as u32,
-            now_ms,
+            now_ms: now_citrusleaf_ms(),
         }
     }
 
@@ -188,13 +186,16 @@ impl Namespace {
 /// A locked shard, with the clock read once for the whole command.
 pub struct Shard<'a> {
     guard: MutexGuard<'a, Records>,
-    /// Seconds since the citrusleaf epoch.
-    pub now: u32,
-    /// The same instant in milliseconds.
+    /// Milliseconds since the citrusleaf epoch.
     pub now_ms: u64,
 }
 
 impl Shard<'_> {
+    /// The same instant in seconds, the unit of void times.
+    pub fn now(&self) -> u32 {
+        (self.now_ms / 1000) as u32
+    }
+
     /// The live record for `digest`; an expired one is removed and reported absent.
     pub fn get(&mut self, digest: &Digest) -> Option<&Record> {
         self.evict_expired(digest);
@@ -220,7 +221,7 @@ impl Shard<'_> {
         if self
             .guard
             .get(digest)
-            .is_some_and(|r| r.is_expired(self.now))
+            .is_some_and(|r| r.is_expired(self.now()))
         {
             self.guard.remove(digest);
         }
@@ -279,7 +280,7 @@ mod tests {
         let ns = store.namespace(b"test").unwrap();
         let digest = [7u8; 20];
         let mut shard = ns.shard(&digest);
-        let now = shard.now;
+        let now = shard.now();
         shard.insert(
             digest,
             Record {
