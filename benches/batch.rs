@@ -16,8 +16,8 @@
 
 use std::time::{Duration, Instant};
 
-use aerobench::harness;
-use aerobench::layers::{self, NET, or_exit};
+use aerobench::groups;
+use aerobench::groups::layers::{self, NET, or_exit};
 use aerospike_core::operations;
 use aerospike_core::{
     BatchOperation, BatchPolicy, BatchReadPolicy, BatchWritePolicy, Bins, ResultCode,
@@ -42,7 +42,7 @@ fn rows(kind: &str, n: usize) -> Vec<BatchOperation> {
 
 /// Time of `iters` batch calls over `rows`.
 async fn timed(mut rows: Vec<BatchOperation>, iters: u64) -> Duration {
-    let (client, policy) = (&harness::bench().client, BatchPolicy::default());
+    let (client, policy) = (&groups::bench().client, BatchPolicy::default());
     let start = Instant::now();
     for _ in 0..iters {
         or_exit(client.batch(&policy, &mut rows).await, "batch");
@@ -52,13 +52,13 @@ async fn timed(mut rows: Vec<BatchOperation>, iters: u64) -> Duration {
         .iter()
         .find(|row| row.result_code() != Some(ResultCode::Ok))
     {
-        harness::exit_with(&format!("batch: a row came back {:?}", row.result_code()));
+        groups::exit_with(&format!("batch: a row came back {:?}", row.result_code()));
     }
     elapsed
 }
 
 fn bench_batch(c: &mut Criterion) {
-    let runtime = &harness::bench().runtime;
+    let runtime = &groups::bench().runtime;
     layers::seeded_keys();
     let mut group = layers::group(c, "batch", NET);
     for kind in ["read", "write"] {
@@ -74,7 +74,7 @@ fn bench_batch(c: &mut Criterion) {
 
 criterion_group! {
     name = batch;
-    config = aerobench::harness::criterion();
+    config = aerobench::groups::criterion();
     targets = bench_batch
 }
 criterion_main!(batch);

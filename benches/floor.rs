@@ -22,8 +22,8 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use aerobench::harness::{self, Bench};
-use aerobench::layers::{self, BIN, NAMESPACE, NET, SET, or_exit};
+use aerobench::groups::layers::{self, BIN, NAMESPACE, NET, SET, or_exit};
+use aerobench::groups::{self, Bench};
 use aerobench::server::codec::{self, MsgHeader, ProtoHeader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -124,12 +124,12 @@ fn peer(bench: &Bench) -> SocketAddr {
         return start_responder(get_reply());
     }
     if bench.target.settings.credentials.is_some() {
-        harness::exit_with("floor: a raw round trip cannot log in; unset AEROSPIKE_USER to run it");
+        groups::exit_with("floor: a raw round trip cannot log in; unset AEROSPIKE_USER to run it");
     }
     layers::seeded_keys();
     let host = bench.target.hosts.first().map_or("", String::as_str);
     let addr = or_exit(host.to_socket_addrs(), "floor: resolving the first host").next();
-    addr.unwrap_or_else(|| harness::exit_with(&format!("floor: {host:?} resolves to no address")))
+    addr.unwrap_or_else(|| groups::exit_with(&format!("floor: {host:?} resolves to no address")))
 }
 
 fn round_trip(stream: &mut TcpStream, request: &[u8], rest: &mut Vec<u8>) {
@@ -157,7 +157,7 @@ async fn timed_tokio(addr: SocketAddr, request: Vec<u8>, iters: u64) -> Duration
 }
 
 fn bench_floor(c: &mut Criterion) {
-    let bench = harness::bench();
+    let bench = groups::bench();
     let addr = peer(bench);
     let request = get_request(&layers::key(0).digest());
     let mut stream = or_exit(TcpStream::connect(addr), "floor: connect");
@@ -185,7 +185,7 @@ fn bench_floor(c: &mut Criterion) {
 
 criterion_group! {
     name = floor;
-    config = aerobench::harness::criterion();
+    config = aerobench::groups::criterion();
     targets = bench_floor
 }
 criterion_main!(floor);

@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aerobench::harness;
-use aerobench::layers::{self, NET, SEEDED, or_exit};
+use aerobench::groups;
+use aerobench::groups::layers::{self, NET, SEEDED, or_exit};
 use aerospike_core::{Bins, Client, ClientPolicy, ReadPolicy, Result};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -38,7 +38,7 @@ const MAX_CONNS: usize = 16;
 const TASKS: usize = 64;
 
 fn policy(min_conns: usize, pools: u8) -> ClientPolicy {
-    let mut policy = harness::bench().target.client_policy();
+    let mut policy = groups::bench().target.client_policy();
     policy.max_conns_per_node = MAX_CONNS;
     policy.min_conns_per_node = min_conns;
     policy.conn_pools_per_node = pools;
@@ -47,7 +47,7 @@ fn policy(min_conns: usize, pools: u8) -> ClientPolicy {
 
 async fn connect(policy: &ClientPolicy) -> Client {
     or_exit(
-        harness::bench().target.connect(policy).await,
+        groups::bench().target.connect(policy).await,
         "pool: connect",
     )
 }
@@ -60,7 +60,7 @@ async fn get(client: &Client, policy: &ReadPolicy, i: u64) -> Result<()> {
 
 /// A client with all `MAX_CONNS` connections per node open and idle, in `pools` pools.
 fn warm_client(pools: u8) -> Arc<Client> {
-    let client = harness::bench()
+    let client = groups::bench()
         .runtime
         .block_on(connect(&policy(MAX_CONNS, pools)));
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -72,7 +72,7 @@ fn warm_client(pools: u8) -> Arc<Client> {
     };
     while !full(&client) {
         if Instant::now() > deadline {
-            harness::exit_with("pool: min_conns_per_node connections were not opened within 5 s");
+            groups::exit_with("pool: min_conns_per_node connections were not opened within 5 s");
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -162,7 +162,7 @@ impl Tally {
 }
 
 fn bench_pool(c: &mut Criterion) {
-    let runtime = &harness::bench().runtime;
+    let runtime = &groups::bench().runtime;
     layers::seeded_keys();
     let mut group = layers::group(c, "pool", NET);
     group.throughput(Throughput::Elements(1));
@@ -201,7 +201,7 @@ fn bench_pool(c: &mut Criterion) {
 
 criterion_group! {
     name = pool;
-    config = aerobench::harness::criterion();
+    config = aerobench::groups::criterion();
     targets = bench_pool
 }
 criterion_main!(pool);

@@ -27,11 +27,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use aerobench::cluster::container::{SOURCE_BUILD_TAG, check_docker, check_image};
+use aerobench::cluster::{Backing, ContainerSpec, Kind, Settings, Target};
 use aerobench::files::write_atomically;
-use aerobench::harness;
+use aerobench::groups;
 use aerobench::meta::Fingerprint;
-use aerobench::target::container::{SOURCE_BUILD_TAG, check_docker, check_image};
-use aerobench::target::{Backing, ContainerSpec, Kind, Settings, Target};
 use aerospike_core::policy::{ReadPolicy, WritePolicy};
 use aerospike_core::{Bins, Client, Key, as_bin};
 use serde::Serialize;
@@ -317,20 +317,20 @@ fn real_side(runtime: &Runtime) -> Result<Side, String> {
     let missing = check_docker().and_then(|_| check_image(&spec.reference()));
     if let Err(why) = missing {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            harness::exit_with(&format!(
+            groups::exit_with(&format!(
                 "server_cost: CI=true and the real server is missing: {why}"
             ));
         }
         return Err(why);
     }
     start_side(runtime, Server::Real, one_node(Kind::Container), Some(spec))
-        .map_err(|e| harness::exit_with(&format!("server_cost: real server: {e}")))
+        .map_err(|e| groups::exit_with(&format!("server_cost: real server: {e}")))
 }
 
 /// The real server's image: `AEROBENCH_IMAGE` / `AEROBENCH_IMAGE_TAG` when set, else the
 /// official release when it is loaded, else its source build (which `scripts/test` loads).
 fn real_spec() -> ContainerSpec {
-    let mut spec = ContainerSpec::from_env().unwrap_or_else(|e| harness::exit_with(&e));
+    let mut spec = ContainerSpec::from_env().unwrap_or_else(|e| groups::exit_with(&e));
     let chosen = ["AEROBENCH_IMAGE", "AEROBENCH_IMAGE_TAG"]
         .iter()
         .any(|k| std::env::var_os(k).is_some());
@@ -343,7 +343,7 @@ fn real_spec() -> ContainerSpec {
 fn one_node(kind: Kind) -> Settings {
     Settings {
         kind,
-        ..Settings::parse(|_| None).unwrap_or_else(|e| harness::exit_with(&e))
+        ..Settings::parse(|_| None).unwrap_or_else(|e| groups::exit_with(&e))
     }
 }
 
@@ -422,7 +422,7 @@ struct Tally {
 /// Runs one case once and adds it to `tally`.
 fn measure(runtime: &Runtime, side: &Side, case: Case, ops: u64, tally: &mut Tally) {
     let or_exit = |r: Result<Cpu, String>| {
-        r.unwrap_or_else(|e| harness::exit_with(&format!("server_cost: {}: {e}", case.name())))
+        r.unwrap_or_else(|e| groups::exit_with(&format!("server_cost: {}: {e}", case.name())))
     };
     let client_cpu = || or_exit(CpuSource::Process(std::process::id()).read());
     let (client0, server0) = (client_cpu(), or_exit(side.cpu.read()));
@@ -545,12 +545,12 @@ fn main() {
     if cases.is_empty() {
         return;
     }
-    let runtime = harness::runtime(0);
+    let runtime = groups::runtime(0);
     let wants = |server| cases.iter().any(|c| c.server == server);
     let mut sides = Vec::new();
     if wants(Server::Embedded) {
         let side = start_side(&runtime, Server::Embedded, one_node(Kind::Embedded), None);
-        sides.push(side.unwrap_or_else(|e| harness::exit_with(&format!("server_cost: {e}"))));
+        sides.push(side.unwrap_or_else(|e| groups::exit_with(&format!("server_cost: {e}"))));
     }
     let mut skipped = None;
     if wants(Server::Real) {

@@ -15,8 +15,8 @@
 
 use std::time::{Duration, Instant};
 
-use aerobench::harness;
-use aerobench::layers::{self, BIN, NET, SEEDED, or_exit};
+use aerobench::groups;
+use aerobench::groups::layers::{self, BIN, NET, SEEDED, or_exit};
 use aerospike_core::operations::{self, Operation};
 use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -91,7 +91,7 @@ impl Calls {
 
 /// Time of `iters` async calls, each timed alone.
 async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
-    let (client, calls) = (&harness::bench().client, Calls::new());
+    let (client, calls) = (&groups::bench().client, Calls::new());
     let mut measured = Duration::ZERO;
     for i in 0..iters {
         let key = key_for(op, i);
@@ -130,7 +130,7 @@ fn timed_blocking(client: &aerospike_sync::Client, op: Op, name: &str, iters: u6
 }
 
 fn bench_single_op(c: &mut Criterion) {
-    let bench = harness::bench();
+    let bench = groups::bench();
     layers::seeded_keys();
     let blocking = or_exit(
         bench.target.connect_blocking(&bench.target.client_policy()),
@@ -151,7 +151,7 @@ fn bench_single_op(c: &mut Criterion) {
 
 criterion_group! {
     name = single_op;
-    config = aerobench::harness::criterion();
+    config = aerobench::groups::criterion();
     targets = bench_single_op
 }
 criterion_main!(single_op);

@@ -16,7 +16,7 @@ use std::time::Duration;
 use aerobench::driver::{
     self, AsyncClient, Config, DEFAULT_TIMEOUT_MS, Mode, Pool, Run, SyncClient,
 };
-use aerobench::harness::{self, Bench};
+use aerobench::groups::{self, Bench};
 use aerobench::workload::Workload;
 use aerospike_core::Client;
 use criterion::measurement::WallTime;
@@ -44,7 +44,7 @@ fn config(mode: Mode, batch_size: usize, timeout_ms: u32) -> Config {
 }
 
 fn throughput(c: &mut Criterion) {
-    let bench = harness::bench();
+    let bench = groups::bench();
     seed(bench);
     let mut group = c.benchmark_group("throughput");
     group
@@ -101,7 +101,7 @@ fn seed(bench: &Bench) {
         .runtime
         .block_on(driver::seed::seed(backend, workload.keys, &mut |_| {}))
     {
-        harness::exit_with(&e);
+        groups::exit_with(&e);
     }
 }
 
@@ -116,7 +116,7 @@ fn sized_pool_client(bench: &Bench) -> &'static Arc<Client> {
         }
         .apply(&mut policy);
         let client = bench.runtime.block_on(bench.target.connect(&policy));
-        Arc::new(client.unwrap_or_else(|e| harness::exit_with(&e)))
+        Arc::new(client.unwrap_or_else(|e| groups::exit_with(&e)))
     })
 }
 
@@ -126,7 +126,7 @@ fn async_row(
     client: &Arc<Client>,
     config: Config,
 ) {
-    let bench = harness::bench();
+    let bench = groups::bench();
     let backend = Arc::new(AsyncClient {
         client: client.clone(),
         calls: config.calls(),
@@ -147,12 +147,12 @@ fn async_row(
 }
 
 fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) {
-    let bench = harness::bench();
+    let bench = groups::bench();
     let policy = bench.target.client_policy();
     let client = bench
         .target
         .connect_blocking(&policy)
-        .unwrap_or_else(|e| harness::exit_with(&e));
+        .unwrap_or_else(|e| groups::exit_with(&e));
     let backend = SyncClient {
         client: Arc::new(client),
         calls: config.calls(),
@@ -183,7 +183,7 @@ fn time_of(run: &Run, iters: u64, id: &str, warned: &Cell<bool>) -> Duration {
 
 criterion_group! {
     name = benches;
-    config = harness::criterion();
+    config = groups::criterion();
     targets = throughput
 }
 criterion_main!(benches);

@@ -25,8 +25,8 @@ use std::future::{Future, ready};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use aerobench::harness;
-use aerobench::layers::{self, CPU};
+use aerobench::groups;
+use aerobench::groups::layers::{self, CPU};
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
@@ -110,8 +110,8 @@ where
 }
 
 fn bench_timer(c: &mut Criterion) {
-    let current = harness::current_thread_runtime();
-    let multi = harness::runtime(0);
+    let current = groups::current_thread_runtime();
+    let multi = groups::runtime(0);
     let mut group = layers::group(c, "timer", CPU);
     per_call(&mut group, "current_thread", &current);
     per_call(&mut group, "multi_thread", &multi);
@@ -124,7 +124,7 @@ fn bench_timer(c: &mut Criterion) {
 
 criterion_group! {
     name = timer;
-    config = aerobench::harness::criterion();
+    config = aerobench::groups::criterion();
     targets = bench_timer
 }
 criterion_main!(timer);

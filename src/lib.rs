@@ -3,30 +3,30 @@
 //! - [`server`]: the embedded in-memory server that speaks the Aerospike wire protocol, a
 //!   crate of its own (`crates/server`, which depends on nothing of the suite), re-exported
 //!   here.
-//! - [`target`]: where the cluster comes from (embedded, container, remote).
+//! - [`cluster`]: where the cluster comes from (embedded, container, remote).
 //! - [`meta`]: what every number was measured against.
-//! - [`criterion_results`]: Criterion's saved results read back: baseline comparison, batch model.
+//! - [`criterion_results`]: Criterion's saved results read back (baseline comparison, batch
+//!   model), and the fingerprint kept beside them.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`files`]: results and reports written whole or not at all.
-//! - [`harness`] and [`profile`]: what every Criterion group shares, and its flamegraphs.
+//! - [`groups`]: what every Criterion group shares (the target, a runtime, a client, the
+//!   configuration) and the helpers of the per-layer groups; [`profile`]: their flamegraphs.
 //! - [`workload`]: the mix, key ids and values a run uses.
 //! - [`driver`]: the closed-loop driver behind the CLI and the throughput groups.
 //! - [`stats`]: latency histograms, outcome counts and the figures reported.
 //! - [`run_output`]: what a run prints and keeps: the ticker line, the summary block and
 //!   the JSON result.
-//! - [`layers`]: the record, pace and task helpers the per-layer groups share.
 
 pub use aerobench_server as server;
 
+pub mod cluster;
 pub mod criterion_results;
 pub mod driver;
 pub mod files;
-pub mod harness;
-pub mod layers;
+pub mod groups;
 pub mod meta;
 pub mod profile;
 pub mod run_output;
 pub mod site;
 pub mod stats;
-pub mod target;
 pub mod workload;

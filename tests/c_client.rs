@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use aerobench::target::{Kind, Settings, Target};
+use aerobench::cluster::{Kind, Settings, Target};
 
 fn python_client_available() -> bool {
     Command::new("python3")

@@ -23,11 +23,11 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use aerobench::server::cluster::partition_of;
-use aerobench::target::container::{
+use aerobench::cluster::container::{
     self, DEFAULT_IMAGE, LABEL_PID, LABEL_RUN, LOCAL_IMAGE, NetworkMode, Objects, SOURCE_BUILD_TAG,
 };
-use aerobench::target::{ContainerSpec, Kind, Settings, Target};
+use aerobench::cluster::{ContainerSpec, Kind, Settings, Target};
+use aerobench::server::cluster::partition_of;
 use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
 use aerospike_core::{
     BatchOperation, BatchReadPolicy, Bins, Client, Key, ResultCode, Value, as_bin,

@@ -23,10 +23,10 @@ mod common;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use aerobench::target::container::{
+use aerobench::cluster::container::{
     self, DEFAULT_IMAGE, NetworkMode, SOURCE_BUILD_TAG, check_docker, check_image,
 };
-use aerobench::target::{ContainerSpec, Kind, Settings, Target};
+use aerobench::cluster::{ContainerSpec, Kind, Settings, Target};
 
 /// The real node the tests share, started once and removed at exit; `None` (after
 /// reporting the missing part for `check`) when Docker or the image is missing.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use aerobench::target::{Kind, Settings, Target};
+use aerobench::cluster::{Kind, Settings, Target};
 use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
 use aerospike_core::{BatchOperation, BatchReadPolicy, Bins, Key, Value, as_bin};
 

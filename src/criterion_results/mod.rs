@@ -10,7 +10,38 @@ pub mod fit;
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use crate::meta::Fingerprint;
+
+/// Where Criterion writes its results, found as Criterion finds it: `CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (cargo runs benchmarks from the
+/// package root, where the CLI is run too).
+pub fn criterion_dir() -> PathBuf {
+    match (
+        std::env::var_os("CRITERION_HOME"),
+        std::env::var_os("CARGO_TARGET_DIR"),
+    ) {
+        (Some(home), _) => home.into(),
+        (None, Some(target)) => PathBuf::from(target).join("criterion"),
+        (None, None) => PathBuf::from("target/criterion"),
+    }
+}
+
+/// What the last benchmark run measured against, kept beside Criterion's results for the
+/// report: `<criterion dir>/aerobench/fingerprint.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub fingerprint: Fingerprint,
+    /// Seconds since the Unix epoch when the run started.
+    pub started_unix: u64,
+}
+
+impl RunRecord {
+    pub fn path(criterion_dir: &std::path::Path) -> PathBuf {
+        criterion_dir.join("aerobench").join("fingerprint.json")
+    }
+}
 
 /// A bootstrap estimate in nanoseconds (or a relative change, in `change/`).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]

@@ -117,6 +117,16 @@ impl Run {
     }
 }
 
+/// The multi-thread runtime the driver's tasks run on, with `workers` worker threads
+/// (0 = one per core).
+pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if workers > 0 {
+        builder.worker_threads(workers);
+    }
+    builder.enable_all().build()
+}
+
 /// The shared state of a run starting now: its recorder and key sequence.
 fn start(config: &Config) -> (Arc<Recorder>, Arc<Sequence>) {
     let timeline = Timeline::new(Instant::now(), config.warmup, config.duration);

@@ -10,9 +10,9 @@ pub mod waterfall;
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::criterion_results::RunRecord;
 use crate::criterion_results::{self, BenchResult, compare, fit};
 use crate::files::write_atomically;
-use crate::harness::RunRecord;
 use crate::profile::FLAMEGRAPH;
 
 /// What to build the report from, and where.

@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
-use aerobench::target::container::{check_docker, check_image};
-use aerobench::target::{ContainerSpec, Kind, Settings, Target};
+use aerobench::cluster::container::{check_docker, check_image};
+use aerobench::cluster::{ContainerSpec, Kind, Settings, Target};
 use std::collections::HashMap;
 use std::io::Write;
 

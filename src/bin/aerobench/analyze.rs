@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use aerobench::criterion_results::compare::{self, Verdict};
-use aerobench::harness::criterion_dir;
+use aerobench::criterion_results::criterion_dir;
 use aerobench::site::{self, Options};
 use clap::Args;
 

@@ -8,7 +8,7 @@
 mod analyze;
 mod run;
 
-use aerobench::harness::exit_with;
+use aerobench::groups::exit_with;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

@@ -9,13 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aerobench::cluster::Target;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
-use aerobench::harness;
 use aerobench::run_output::progress::Progress;
 use aerobench::run_output::result::{self, Document, Knobs, Outcome};
 use aerobench::run_output::{summary, ticker};
 use aerobench::stats::Figures;
-use aerobench::target::Target;
 use aerobench::workload::{MAX_BATCH, Mix, ObjectSpec, Workload};
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
@@ -133,7 +132,8 @@ pub fn main(args: &RunArgs) -> Result<(), String> {
 
 fn run(args: &RunArgs, config: &Config, pool: Pool) -> Result<(), String> {
     let target = Target::from_env()?;
-    let runtime = harness::runtime(args.workers);
+    let runtime =
+        driver::runtime(args.workers).map_err(|e| format!("cannot start a Tokio runtime: {e}"))?;
     let mut policy = target.client_policy();
     pool.apply(&mut policy);
     let client = Arc::new(runtime.block_on(target.connect(&policy))?);

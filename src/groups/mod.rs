@@ -1,19 +1,20 @@
-//! What every benchmark group shares: one target per process, a runtime, a connected
+//! What every Criterion group shares: one target per process, a runtime, a connected
 //! client, the Criterion configuration with the flamegraph profiler, and the line that
 //! says what the numbers are measured against.
 
-use std::path::PathBuf;
+pub mod layers;
+
 use std::sync::{Arc, OnceLock};
 
 use aerospike_core::Client;
 use criterion::Criterion;
-use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 
+use crate::cluster::Target;
+use crate::criterion_results::{RunRecord, criterion_dir};
 use crate::files::write_atomically;
 use crate::meta::Fingerprint;
 use crate::profile::Flamegraph;
-use crate::target::Target;
 
 /// The cluster, runtime and client a benchmark process uses.
 pub struct Bench {
@@ -25,7 +26,7 @@ pub struct Bench {
 
 /// Starts (once) the target selected by the environment, connects a client with default
 /// settings and prints the fingerprint line. A bad setting ends the process with its
-/// one-line error; the embedded server goes with it (see [`crate::target::embedded`]).
+/// one-line error; the embedded server goes with it (see [`crate::cluster::embedded`]).
 pub fn bench() -> &'static Bench {
     static BENCH: OnceLock<Bench> = OnceLock::new();
     BENCH.get_or_init(|| start().unwrap_or_else(|e| exit_with(&e)))
@@ -44,35 +45,6 @@ fn start() -> Result<Bench, String> {
         client: Arc::new(client),
         fingerprint,
     })
-}
-
-/// Where Criterion writes its results, found as Criterion finds it: `CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (cargo runs benchmarks from the
-/// package root, where the CLI is run too).
-pub fn criterion_dir() -> PathBuf {
-    match (
-        std::env::var_os("CRITERION_HOME"),
-        std::env::var_os("CARGO_TARGET_DIR"),
-    ) {
-        (Some(home), _) => home.into(),
-        (None, Some(target)) => PathBuf::from(target).join("criterion"),
-        (None, None) => PathBuf::from("target/criterion"),
-    }
-}
-
-/// What the last benchmark run measured against, kept beside Criterion's results for the
-/// report: `<criterion dir>/aerobench/fingerprint.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunRecord {
-    pub fingerprint: Fingerprint,
-    /// Seconds since the Unix epoch when the run started.
-    pub started_unix: u64,
-}
-
-impl RunRecord {
-    pub fn path(criterion_dir: &std::path::Path) -> PathBuf {
-        criterion_dir.join("aerobench").join("fingerprint.json")
-    }
 }
 
 /// Writes the [`RunRecord`] through a temporary file and a rename, so an interrupted run
@@ -100,15 +72,9 @@ pub fn exit_with(message: &str) -> ! {
     std::process::exit(2)
 }
 
-/// A multi-thread Tokio runtime with `workers` worker threads (0 = one per core).
+/// The driver's multi-thread runtime with `workers` worker threads (0 = one per core).
 pub fn runtime(workers: usize) -> Runtime {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if workers > 0 {
-        builder.worker_threads(workers);
-    }
-    builder
-        .enable_all()
-        .build()
+    crate::driver::runtime(workers)
         .unwrap_or_else(|e| exit_with(&format!("cannot start a Tokio runtime: {e}")))
 }
 

@@ -14,7 +14,7 @@ use criterion::{BenchmarkGroup, Criterion};
 use tokio::runtime::Runtime;
 use tokio::sync::Barrier;
 
-use crate::harness;
+use super as groups;
 
 pub const NAMESPACE: &str = "test";
 /// Three bytes, so a get request is the 72 bytes the `floor` group mirrors.
@@ -75,7 +75,7 @@ pub fn bin(value: i64) -> Bin {
 pub fn seeded_keys() -> &'static [Key] {
     static KEYS: OnceLock<Vec<Key>> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let bench = harness::bench();
+        let bench = groups::bench();
         let keys = keys(0..SEEDED);
         let policy = WritePolicy::default();
         bench.runtime.block_on(async {
@@ -90,7 +90,7 @@ pub fn seeded_keys() -> &'static [Key] {
 /// The value, or the process ends with `<what>: <error>`: a benchmark must not go on timing a
 /// call that fails.
 pub fn or_exit<T, E: Display>(result: Result<T, E>, what: &str) -> T {
-    result.unwrap_or_else(|e| harness::exit_with(&format!("{what}: {e}")))
+    result.unwrap_or_else(|e| groups::exit_with(&format!("{what}: {e}")))
 }
 
 /// Runs `routine` as a task on `rt` (on a worker thread of a multi-thread runtime, beside the
