@@ -52,7 +52,7 @@ async fn timed(mut rows: Vec<BatchOperation>, iters: u64) -> Duration {
         .iter()
         .find(|row| row.result_code() != Some(ResultCode::Ok))
     {
-        groups::exit_with(&format!("batch: a row came back {:?}", row.result_code()));
+        groups::exit_with(format!("batch: a row came back {:?}", row.result_code()));
     }
     elapsed
 }

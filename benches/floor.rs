@@ -129,7 +129,7 @@ fn peer(bench: &Bench) -> SocketAddr {
     layers::seeded_keys();
     let host = bench.target.hosts.first().map_or("", String::as_str);
     let addr = or_exit(host.to_socket_addrs(), "floor: resolving the first host").next();
-    addr.unwrap_or_else(|| groups::exit_with(&format!("floor: {host:?} resolves to no address")))
+    addr.unwrap_or_else(|| groups::exit_with(format!("floor: {host:?} resolves to no address")))
 }
 
 fn round_trip(stream: &mut TcpStream, request: &[u8], rest: &mut Vec<u8>) {

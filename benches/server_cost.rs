@@ -282,15 +282,19 @@ fn start_side(
     spec: Option<ContainerSpec>,
 ) -> Result<Side, String> {
     let target = match spec {
-        Some(spec) => Target::start_container(settings, spec)?,
-        None => Target::start(settings)?,
-    };
+        Some(spec) => Target::start_container(settings, spec),
+        None => Target::start(settings),
+    }
+    .map_err(|e| e.to_string())?;
     let cpu = match &target.backing {
         Backing::Embedded(embedded) => CpuSource::Process(embedded.pid()),
         Backing::Container(cluster) => container_cpu(runtime, &cluster.containers[0])?,
         Backing::Remote => return Err("no server process to measure".into()),
     };
-    let client = Arc::new(runtime.block_on(target.connect(&target.client_policy()))?);
+    let client = runtime
+        .block_on(target.connect(&target.client_policy()))
+        .map_err(|e| e.to_string())?;
+    let client = Arc::new(client);
     let fingerprint = runtime.block_on(target.fingerprint(&client));
     eprintln!(
         "server_cost: {} measured against {fingerprint}",
@@ -317,20 +321,20 @@ fn real_side(runtime: &Runtime) -> Result<Side, String> {
     let missing = check_docker().and_then(|_| check_image(&spec.reference()));
     if let Err(why) = missing {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
-            groups::exit_with(&format!(
+            groups::exit_with(format!(
                 "server_cost: CI=true and the real server is missing: {why}"
             ));
         }
-        return Err(why);
+        return Err(why.to_string());
     }
     start_side(runtime, Server::Real, one_node(Kind::Container), Some(spec))
-        .map_err(|e| groups::exit_with(&format!("server_cost: real server: {e}")))
+        .map_err(|e| groups::exit_with(format!("server_cost: real server: {e}")))
 }
 
 /// The real server's image: `AEROBENCH_IMAGE` / `AEROBENCH_IMAGE_TAG` when set, else the
 /// official release when it is loaded, else its source build (which `scripts/test` loads).
 fn real_spec() -> ContainerSpec {
-    let mut spec = ContainerSpec::from_env().unwrap_or_else(|e| groups::exit_with(&e));
+    let mut spec = ContainerSpec::from_env().unwrap_or_else(|e| groups::exit_with(e));
     let chosen = ["AEROBENCH_IMAGE", "AEROBENCH_IMAGE_TAG"]
         .iter()
         .any(|k| std::env::var_os(k).is_some());
@@ -343,7 +347,7 @@ fn real_spec() -> ContainerSpec {
 fn one_node(kind: Kind) -> Settings {
     Settings {
         kind,
-        ..Settings::parse(|_| None).unwrap_or_else(|e| groups::exit_with(&e))
+        ..Settings::parse(|_| None).unwrap_or_else(|e| groups::exit_with(e))
     }
 }
 
@@ -422,7 +426,7 @@ struct Tally {
 /// Runs one case once and adds it to `tally`.
 fn measure(runtime: &Runtime, side: &Side, case: Case, ops: u64, tally: &mut Tally) {
     let or_exit = |r: Result<Cpu, String>| {
-        r.unwrap_or_else(|e| groups::exit_with(&format!("server_cost: {}: {e}", case.name())))
+        r.unwrap_or_else(|e| groups::exit_with(format!("server_cost: {}: {e}", case.name())))
     };
     let client_cpu = || or_exit(CpuSource::Process(std::process::id()).read());
     let (client0, server0) = (client_cpu(), or_exit(side.cpu.read()));
@@ -550,7 +554,7 @@ fn main() {
     let mut sides = Vec::new();
     if wants(Server::Embedded) {
         let side = start_side(&runtime, Server::Embedded, one_node(Kind::Embedded), None);
-        sides.push(side.unwrap_or_else(|e| groups::exit_with(&format!("server_cost: {e}"))));
+        sides.push(side.unwrap_or_else(|e| groups::exit_with(format!("server_cost: {e}"))));
     }
     let mut skipped = None;
     if wants(Server::Real) {
@@ -791,10 +795,7 @@ fn write_report(table: &str, report: &Report) {
         ),
     ];
     for (name, text) in files {
-        let written = std::fs::create_dir_all(&dir)
-            .map_err(|e| e.to_string())
-            .and_then(|_| write_atomically(&dir.join(name), text.as_bytes()));
-        if let Err(e) = written {
+        if let Err(e) = write_atomically(&dir.join(name), text.as_bytes()) {
             eprintln!("server_cost: {e}");
         }
     }

@@ -101,7 +101,7 @@ fn seed(bench: &Bench) {
         .runtime
         .block_on(driver::seed::seed(backend, workload.keys, &mut |_| {}))
     {
-        groups::exit_with(&e);
+        groups::exit_with(e);
     }
 }
 
@@ -116,7 +116,7 @@ fn sized_pool_client(bench: &Bench) -> &'static Arc<Client> {
         }
         .apply(&mut policy);
         let client = bench.runtime.block_on(bench.target.connect(&policy));
-        Arc::new(client.unwrap_or_else(|e| groups::exit_with(&e)))
+        Arc::new(client.unwrap_or_else(|e| groups::exit_with(e)))
     })
 }
 
@@ -152,7 +152,7 @@ fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) 
     let client = bench
         .target
         .connect_blocking(&policy)
-        .unwrap_or_else(|e| groups::exit_with(&e));
+        .unwrap_or_else(|e| groups::exit_with(e));
     let backend = SyncClient {
         client: Arc::new(client),
         calls: config.calls(),

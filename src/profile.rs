@@ -7,12 +7,12 @@
 //! are written through a temporary name and a rename, so an interrupted run never leaves
 //! half a file, and a failure is reported on stderr instead of panicking in the benchmark.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use criterion::profiler::Profiler;
 use pprof::ProfilerGuard;
 
-use crate::files::write_atomically;
+use crate::files::{WriteError, write_atomically};
 
 /// Samples per second; a prime, so sampling does not beat in step with periodic work.
 const FREQUENCY: i32 = 997;
@@ -50,17 +50,37 @@ impl Profiler for Flamegraph {
     }
 }
 
-fn write_profile(guard: &ProfilerGuard<'_>, title: &str, dir: &Path) -> Result<(), String> {
-    let report = guard.report().build().map_err(|e| e.to_string())?;
+/// Why a flamegraph was not drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum FlamegraphError {
+    #[error("{0}")]
+    Profile(#[from] pprof::Error),
+    #[error("cannot diff {} and {}: {source}", before.display(), after.display())]
+    Diff {
+        before: PathBuf,
+        after: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot draw the flamegraph: {0}")]
+    Draw(Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+fn write_profile(
+    guard: &ProfilerGuard<'_>,
+    title: &str,
+    dir: &Path,
+) -> Result<(), FlamegraphError> {
+    let report = guard.report().build()?;
     let folded = folded_stacks(&report);
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     write_atomically(&dir.join(FOLDED), folded.join("\n").as_bytes())?;
     let mut svg = Vec::new();
     let mut options = inferno::flamegraph::Options::default();
     options.title = title.to_string();
     inferno::flamegraph::from_lines(&mut options, folded.iter().map(String::as_str), &mut svg)
-        .map_err(|e| e.to_string())?;
-    write_atomically(&dir.join(FLAMEGRAPH), &svg)
+        .map_err(|e| FlamegraphError::Draw(e.into()))?;
+    Ok(write_atomically(&dir.join(FLAMEGRAPH), &svg)?)
 }
 
 /// One `thread;outer;…;inner count` line per distinct stack, as inferno reads them.
@@ -86,7 +106,12 @@ fn folded_stacks(report: &pprof::Report) -> Vec<String> {
 
 /// A differential flamegraph: the shape of `after`, coloured by the change from `before`
 /// (red grew, blue shrank), from two `stacks.folded` files.
-pub fn differential(before: &Path, after: &Path, title: &str, out: &Path) -> Result<(), String> {
+pub fn differential(
+    before: &Path,
+    after: &Path,
+    title: &str,
+    out: &Path,
+) -> Result<(), FlamegraphError> {
     let mut diff = Vec::new();
     inferno::differential::from_files(
         inferno::differential::Options::default(),
@@ -94,23 +119,17 @@ pub fn differential(before: &Path, after: &Path, title: &str, out: &Path) -> Res
         after,
         &mut diff,
     )
-    .map_err(|e| {
-        format!(
-            "cannot diff {} and {}: {e}",
-            before.display(),
-            after.display()
-        )
+    .map_err(|source| FlamegraphError::Diff {
+        before: before.into(),
+        after: after.into(),
+        source,
     })?;
     let mut svg = Vec::new();
     let mut options = inferno::flamegraph::Options::default();
     options.title = title.to_string();
     inferno::flamegraph::from_reader(&mut options, diff.as_slice(), &mut svg)
-        .map_err(|e| e.to_string())?;
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    write_atomically(out, &svg)
+        .map_err(|e| FlamegraphError::Draw(e.into()))?;
+    Ok(write_atomically(out, &svg)?)
 }
 
 #[cfg(test)]

@@ -31,14 +31,14 @@ use aerobench::cluster::{ContainerSpec, Kind, Settings, Target};
 /// The real node the tests share, started once and removed at exit; `None` (after
 /// reporting the missing part for `check`) when Docker or the image is missing.
 fn real_node(check: &str) -> Option<&'static Target> {
-    static NODE: OnceLock<Result<Target, String>> = OnceLock::new();
+    static NODE: OnceLock<Result<Target, aerobench::cluster::Error>> = OnceLock::new();
     let image = format!("{DEFAULT_IMAGE}:{SOURCE_BUILD_TAG}");
     let spec = ContainerSpec {
         network: Some(NetworkMode::Published),
         ..ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| image.clone())).unwrap()
     };
     if let Err(why) = check_docker().and_then(|_| check_image(&spec.reference())) {
-        common::missing(check, &why);
+        common::missing(check, &why.to_string());
         return None;
     }
     let node = NODE.get_or_init(|| Target::start_container(settings(Kind::Container), spec));
@@ -236,7 +236,8 @@ fn remote_closed_port_fails_with_one_line_naming_the_host() {
     let e = common::runtime()
         .block_on(target.connect(&policy))
         .err()
-        .expect("no cluster");
+        .expect("no cluster")
+        .to_string();
     println!(
         "after {:?} (bound {:?}): {e}",
         started.elapsed(),
@@ -244,7 +245,11 @@ fn remote_closed_port_fails_with_one_line_naming_the_host() {
     );
     assert!(e.contains(&host) && e.contains("AEROSPIKE_HOSTS"), "{e}");
     assert!(!e.contains('\n'), "one line: {e:?}");
-    let e = target.connect_blocking(&policy).err().expect("no cluster");
+    let e = target
+        .connect_blocking(&policy)
+        .err()
+        .expect("no cluster")
+        .to_string();
     assert!(e.contains(&host) && !e.contains('\n'), "{e:?}");
 }
 
@@ -287,7 +292,8 @@ fn remote_target_describes_what_it_found() {
     let e = rt
         .block_on(refused.connect(&policy))
         .err()
-        .expect("credentials refused");
+        .expect("credentials refused")
+        .to_string();
     println!("{e}");
     assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
 
@@ -301,7 +307,8 @@ fn remote_target_describes_what_it_found() {
     let e = rt
         .block_on(wrong.connect(&policy))
         .err()
-        .expect("wrong cluster name");
+        .expect("wrong cluster name")
+        .to_string();
     println!("{e}");
     assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
 }

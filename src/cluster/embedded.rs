@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::{Error, SettingError};
 use crate::server::READY_PREFIX;
 
 /// How long the server may take to print its ready line.
@@ -32,7 +33,7 @@ pub struct EmbeddedServer {
 impl EmbeddedServer {
     /// Starts `binary` with `nodes` nodes on free loopback ports plus `extra_args`, and waits
     /// for its ready line.
-    pub fn start(binary: &Path, nodes: usize, extra_args: &[String]) -> Result<Self, String> {
+    pub fn start(binary: &Path, nodes: usize, extra_args: &[String]) -> Result<Self, Error> {
         let mut child = Command::new(binary)
             .args([
                 "--nodes",
@@ -46,10 +47,12 @@ impl EmbeddedServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let stdout = child.stdout.take().ok_or("server stdout not captured")?;
-        let control = child.stdin.take();
-        let ready_line = match wait_ready(stdout) {
+            .map_err(|source| Error::Spawn {
+                binary: binary.into(),
+                source,
+            })?;
+        let (stdout, control) = (child.stdout.take(), child.stdin.take());
+        let ready_line = match stdout.ok_or(Error::ServerExited).and_then(wait_ready) {
             Ok(line) => line,
             Err(e) => {
                 let _ = child.kill();
@@ -59,7 +62,7 @@ impl EmbeddedServer {
         };
         let hosts = field(&ready_line, "nodes")
             .map(|v| v.split(',').map(str::to_string).collect())
-            .ok_or_else(|| format!("server ready line has no nodes: {ready_line}"))?;
+            .ok_or_else(|| Error::ReadyLine(ready_line.clone()))?;
         Ok(EmbeddedServer {
             child: Mutex::new(child),
             control: Mutex::new(control),
@@ -73,10 +76,10 @@ impl EmbeddedServer {
     }
 
     /// Asks the server to stop node `node` (its port closes, survivors take over).
-    pub fn stop_node(&self, node: usize) -> Result<(), String> {
+    pub fn stop_node(&self, node: usize) -> Result<(), Error> {
         let mut control = self.control.lock().unwrap_or_else(|p| p.into_inner());
-        let pipe = control.as_mut().ok_or("server already stopped")?;
-        writeln!(pipe, "stop-node {node}").map_err(|e| format!("server control pipe: {e}"))
+        let pipe = control.as_mut().ok_or(Error::ServerStopped)?;
+        writeln!(pipe, "stop-node {node}").map_err(Error::ControlPipe)
     }
 
     /// A value of the ready line, e.g. `build`.
@@ -108,7 +111,7 @@ impl Drop for EmbeddedServer {
 
 /// Reads the child's stdout until the ready line (bounded by [`READY_TIMEOUT`]), then keeps
 /// forwarding its later lines (stats, node stops) to our stderr.
-fn wait_ready(stdout: std::process::ChildStdout) -> Result<String, String> {
+fn wait_ready(stdout: std::process::ChildStdout) -> Result<String, Error> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut tx = Some(tx);
@@ -123,12 +126,8 @@ fn wait_ready(stdout: std::process::ChildStdout) -> Result<String, String> {
         }
     });
     rx.recv_timeout(READY_TIMEOUT).map_err(|e| match e {
-        mpsc::RecvTimeoutError::Timeout => {
-            format!("embedded server printed no ready line within {READY_TIMEOUT:?}")
-        }
-        mpsc::RecvTimeoutError::Disconnected => {
-            "embedded server exited before it was ready (see its message above)".to_string()
-        }
+        mpsc::RecvTimeoutError::Timeout => Error::NoReadyLine(READY_TIMEOUT),
+        mpsc::RecvTimeoutError::Disconnected => Error::ServerExited,
     })
 }
 
@@ -139,26 +138,19 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 
 /// Finds the `aerobench-server` binary: `AEROBENCH_SERVER_BIN`, else beside the running
 /// executable or one directory up (cargo puts tests and benches in `target/<profile>/deps`).
-pub fn locate_binary() -> Result<PathBuf, String> {
+pub fn locate_binary() -> Result<PathBuf, Error> {
     if let Some(path) = std::env::var_os("AEROBENCH_SERVER_BIN") {
         let path = PathBuf::from(path);
         return match path.is_file() {
             true => Ok(path),
-            false => Err(format!(
-                "AEROBENCH_SERVER_BIN={} is not a file",
-                path.display()
-            )),
+            false => Err(SettingError::ServerBin(path).into()),
         };
     }
-    let exe = std::env::current_exe().map_err(|e| format!("cannot locate this executable: {e}"))?;
+    let exe = std::env::current_exe().map_err(Error::OwnExecutable)?;
     exe.ancestors()
         .skip(1)
         .take(2)
         .map(|dir| dir.join("aerobench-server"))
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            "server binary missing: run `cargo build --release -p aerobench-server --features bin` \
-             or set AEROBENCH_SERVER_BIN"
-                .to_string()
-        })
+        .ok_or(Error::ServerMissing)
 }

@@ -19,6 +19,7 @@
 
 pub mod container;
 pub mod embedded;
+mod error;
 mod settings;
 
 use std::fmt;
@@ -29,6 +30,7 @@ use aerospike_core::{AuthMode, Client, ClientPolicy, policy::AdminPolicy};
 
 pub use container::{ContainerCluster, ContainerSpec};
 pub use embedded::EmbeddedServer;
+pub use error::{Error, NodeContext, SettingError, one_line};
 pub use settings::{Kind, Settings};
 
 use crate::meta::{self, Fingerprint};
@@ -54,11 +56,11 @@ pub struct Target {
 
 impl Target {
     /// Reads the environment and starts or locates the cluster.
-    pub fn from_env() -> Result<Target, String> {
+    pub fn from_env() -> Result<Target, Error> {
         Self::start(Settings::from_env()?)
     }
 
-    pub fn start(settings: Settings) -> Result<Target, String> {
+    pub fn start(settings: Settings) -> Result<Target, Error> {
         match settings.kind {
             Kind::Embedded => {
                 let binary = embedded::locate_binary()?;
@@ -76,7 +78,7 @@ impl Target {
 
     /// Starts `settings.nodes` containers of `spec`'s image as one cluster (the container
     /// target with an explicit image; `start` reads it from the environment).
-    pub fn start_container(settings: Settings, mut spec: ContainerSpec) -> Result<Target, String> {
+    pub fn start_container(settings: Settings, mut spec: ContainerSpec) -> Result<Target, Error> {
         if let Some(name) = &settings.cluster_name {
             spec.cluster_name = name.clone();
         }
@@ -159,7 +161,7 @@ impl Target {
     /// Connects the async client, failing within [`Self::connect_bound`] with a one-line
     /// error naming the hosts. The first connect to a remote or container target prints
     /// what the client found (see [`Found`]).
-    pub async fn connect(&self, policy: &ClientPolicy) -> Result<Client, String> {
+    pub async fn connect(&self, policy: &ClientPolicy) -> Result<Client, Error> {
         let seeds = self.seeds();
         let bound = Self::connect_bound(policy);
         match tokio::time::timeout(bound, Client::new(policy, &seeds)).await {
@@ -169,8 +171,8 @@ impl Target {
                 }
                 Ok(client)
             }
-            Ok(Err(e)) => Err(self.unreachable(&e.to_string())),
-            Err(_) => Err(self.unreachable(&format!("no cluster formed within {bound:?}"))),
+            Ok(Err(e)) => Err(self.unreachable(e.to_string())),
+            Err(_) => Err(self.unreachable(format!("no cluster formed within {bound:?}"))),
         }
     }
 
@@ -186,10 +188,7 @@ impl Target {
     }
 
     /// Connects the blocking client with the same bound.
-    pub fn connect_blocking(
-        &self,
-        policy: &ClientPolicy,
-    ) -> Result<aerospike_sync::Client, String> {
+    pub fn connect_blocking(&self, policy: &ClientPolicy) -> Result<aerospike_sync::Client, Error> {
         let (seeds, policy_copy) = (self.seeds(), policy.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -198,12 +197,12 @@ impl Target {
         let bound = Self::connect_bound(policy);
         match rx.recv_timeout(bound) {
             Ok(Ok(client)) => Ok(client),
-            Ok(Err(e)) => Err(self.unreachable(&e.to_string())),
-            Err(_) => Err(self.unreachable(&format!("no cluster formed within {bound:?}"))),
+            Ok(Err(e)) => Err(self.unreachable(e.to_string())),
+            Err(_) => Err(self.unreachable(format!("no cluster formed within {bound:?}"))),
         }
     }
 
-    fn unreachable(&self, why: &str) -> String {
+    fn unreachable(&self, why: String) -> Error {
         let fix = match self.kind() {
             Kind::Remote => {
                 "check AEROSPIKE_HOSTS (and credentials), or unset it to use the embedded server"
@@ -213,12 +212,11 @@ impl Target {
             }
             Kind::Embedded => "the embedded server did not answer; see its messages above",
         };
-        // The client's errors can span lines; the message stays one line.
-        let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
-        format!(
-            "cannot connect to Aerospike at {}: {why}; {fix}",
-            self.seeds()
-        )
+        Error::Unreachable {
+            seeds: self.seeds(),
+            why,
+            fix,
+        }
     }
 
     /// What the client found: every node (name, address), the builds and editions, the

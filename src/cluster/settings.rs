@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::SettingError;
+
 /// Which kind of cluster to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -34,12 +36,12 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env() -> Result<Settings, String> {
+    pub fn from_env() -> Result<Settings, SettingError> {
         Self::parse(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 
     /// Parses settings from a variable lookup (the environment, or a map in tests).
-    pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+    pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
         let hosts = var("AEROSPIKE_HOSTS")
             .map(|h| parse_hosts(&h))
             .transpose()?;
@@ -48,16 +50,10 @@ impl Settings {
             None | Some("embedded") => Kind::Embedded,
             Some("container") => Kind::Container,
             Some("remote") => Kind::Remote,
-            Some(other) => {
-                return Err(format!(
-                    "unknown AEROBENCH_TARGET={other:?}: use embedded, container or remote"
-                ));
-            }
+            Some(other) => return Err(SettingError::UnknownTarget(other.into())),
         };
         if kind == Kind::Remote && hosts.is_none() {
-            return Err(
-                "AEROBENCH_TARGET=remote needs AEROSPIKE_HOSTS=host:port[,host:port...]".into(),
-            );
+            return Err(SettingError::RemoteWithoutHosts);
         }
         Ok(Settings {
             kind,
@@ -77,17 +73,12 @@ impl Settings {
 }
 
 /// `host:port[,host:port…]`, with IPv6 hosts in brackets.
-pub fn parse_hosts(value: &str) -> Result<Vec<String>, String> {
+pub fn parse_hosts(value: &str) -> Result<Vec<String>, SettingError> {
     value
         .split(',')
         .map(str::trim)
         .map(|entry| {
-            let bad = || {
-                format!(
-                    "malformed AEROSPIKE_HOSTS entry {entry:?}: expected host:port, \
-                     e.g. AEROSPIKE_HOSTS=10.0.0.1:3000,10.0.0.2:3000"
-                )
-            };
+            let bad = || SettingError::MalformedHost(entry.into());
             let (host, port) = entry.rsplit_once(':').ok_or_else(bad)?;
             let host_ok = !host.is_empty()
                 && !host.contains(char::is_whitespace)
@@ -101,38 +92,40 @@ pub fn parse_hosts(value: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-fn parse_nodes(value: Option<String>) -> Result<usize, String> {
+fn parse_nodes(value: Option<String>) -> Result<usize, SettingError> {
     let Some(value) = value else { return Ok(1) };
     match value.parse::<usize>() {
         Ok(n) if (1..=crate::server::MAX_NODES).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "invalid AEROBENCH_NODES={value:?}: use a node count from 1 to {}",
-            crate::server::MAX_NODES
-        )),
+        _ => Err(SettingError::Nodes(value)),
     }
 }
 
 fn parse_credentials(
     user: Option<String>,
     password: Option<String>,
-) -> Result<Option<(String, String)>, String> {
+) -> Result<Option<(String, String)>, SettingError> {
     match (user, password) {
         (Some(u), Some(p)) => Ok(Some((u, p))),
         (None, None) => Ok(None),
-        (Some(_), None) => {
-            Err("AEROSPIKE_USER is set without AEROSPIKE_PASSWORD: set both or neither".into())
-        }
-        (None, Some(_)) => {
-            Err("AEROSPIKE_PASSWORD is set without AEROSPIKE_USER: set both or neither".into())
-        }
+        (Some(_), None) => Err(SettingError::HalfCredentials {
+            given: "AEROSPIKE_USER",
+            missing: "AEROSPIKE_PASSWORD",
+        }),
+        (None, Some(_)) => Err(SettingError::HalfCredentials {
+            given: "AEROSPIKE_PASSWORD",
+            missing: "AEROSPIKE_USER",
+        }),
     }
 }
 
-fn parse_flag(name: &str, value: Option<String>) -> Result<bool, String> {
+fn parse_flag(name: &'static str, value: Option<String>) -> Result<bool, SettingError> {
     match value.as_deref() {
         None | Some("0" | "false" | "no") => Ok(false),
         Some("1" | "true" | "yes") => Ok(true),
-        Some(other) => Err(format!("invalid {name}={other:?}: use 1 or 0")),
+        Some(other) => Err(SettingError::Flag {
+            name,
+            value: other.into(),
+        }),
     }
 }
 
@@ -146,7 +139,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Settings::parse(|k| map.get(k).cloned())
+        Settings::parse(|k| map.get(k).cloned()).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 pub mod backend;
 pub mod cpu;
+mod error;
 pub mod policy;
 pub mod recorder;
 pub mod schedule;
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use backend::{AsyncClient, Backend, BlockingBackend, Calls, Ready, SyncClient};
+pub use error::{ConfigError, SeedError};
 pub use policy::{DEFAULT_TIMEOUT_MS, Policies, Pool};
 
 use crate::stats::{Figures, Row};
@@ -77,13 +79,13 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         self.workload.validate()?;
         if self.duration.is_zero() {
-            return Err("invalid duration 0: use -d 1 or more seconds".into());
+            return Err(ConfigError::ZeroDuration);
         }
         if self.mode.concurrency() == 0 {
-            return Err("no tasks or threads: use -z 1 or more, or --threads 1 or more".into());
+            return Err(ConfigError::NoTasks);
         }
         Ok(())
     }

@@ -4,6 +4,7 @@ use aerospike_core::policy::{BasePolicy, BatchPolicy, ClientPolicy, ReadPolicy, 
 use aerospike_core::{BatchReadPolicy, BatchWritePolicy, RecordExistsAction};
 use serde::Serialize;
 
+use super::ConfigError;
 use crate::workload::WriteKind;
 
 /// The client's default total timeout, in milliseconds.
@@ -80,12 +81,12 @@ impl Default for Pool {
 }
 
 impl Pool {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.min_conns_per_node > self.max_conns_per_node {
-            return Err(format!(
-                "--min-conns {} is above --max-conns {}: raise --max-conns or lower --min-conns",
-                self.min_conns_per_node, self.max_conns_per_node
-            ));
+            return Err(ConfigError::Pool {
+                min: self.min_conns_per_node,
+                max: self.max_conns_per_node,
+            });
         }
         Ok(())
     }
@@ -127,6 +128,11 @@ mod tests {
             max_conns_per_node: 5,
             ..Pool::default()
         };
-        assert!(pool.validate().unwrap_err().contains("--min-conns 10"));
+        assert!(
+            pool.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--min-conns 10")
+        );
     }
 }

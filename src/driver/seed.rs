@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::Backend;
+use super::{Backend, SeedError};
 use crate::stats::Counts;
 use crate::workload::Access;
 use crate::workload::keys::Sequence;
@@ -22,7 +22,7 @@ pub async fn seed<B: Backend>(
     backend: Arc<B>,
     keys: u64,
     on_progress: &mut dyn FnMut(u64),
-) -> Result<(), String> {
+) -> Result<(), SeedError> {
     let sequence = Arc::new(Sequence::default());
     let done = Arc::new(AtomicU64::new(0));
     let mut tasks = JoinSet::new();
@@ -47,7 +47,7 @@ pub async fn seed<B: Backend>(
         tokio::select! {
             joined = tasks.join_next() => match joined {
                 Some(Ok(task_counts)) => counts.merge(&task_counts),
-                Some(Err(e)) => return Err(format!("seeding task failed: {e}")),
+                Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
             _ = progress.tick() => on_progress(done.load(Ordering::Relaxed)),
@@ -56,9 +56,10 @@ pub async fn seed<B: Backend>(
     on_progress(done.load(Ordering::Relaxed));
     match counts.errors + counts.timeouts {
         0 => Ok(()),
-        failed => Err(format!(
-            "seeding failed: {failed} of {keys} keys not written ({:?}); check the target, or raise --timeout-ms",
-            counts.failures()
-        )),
+        failed => Err(SeedError::Failed {
+            failed,
+            keys,
+            failures: counts.failures(),
+        }),
     }
 }

@@ -90,7 +90,7 @@ pub fn seeded_keys() -> &'static [Key] {
 /// The value, or the process ends with `<what>: <error>`: a benchmark must not go on timing a
 /// call that fails.
 pub fn or_exit<T, E: Display>(result: Result<T, E>, what: &str) -> T {
-    result.unwrap_or_else(|e| groups::exit_with(&format!("{what}: {e}")))
+    result.unwrap_or_else(|e| groups::exit_with(format!("{what}: {e}")))
 }
 
 /// Runs `routine` as a task on `rt` (on a worker thread of a multi-thread runtime, beside the

@@ -29,10 +29,10 @@ pub struct Bench {
 /// one-line error; the embedded server goes with it (see [`crate::cluster::embedded`]).
 pub fn bench() -> &'static Bench {
     static BENCH: OnceLock<Bench> = OnceLock::new();
-    BENCH.get_or_init(|| start().unwrap_or_else(|e| exit_with(&e)))
+    BENCH.get_or_init(|| start().unwrap_or_else(|e| exit_with(e)))
 }
 
-fn start() -> Result<Bench, String> {
+fn start() -> Result<Bench, crate::cluster::Error> {
     let target = Target::from_env()?;
     let runtime = runtime(0);
     let client = runtime.block_on(target.connect(&target.client_policy()))?;
@@ -58,16 +58,13 @@ fn record_fingerprint(fingerprint: &Fingerprint) {
     };
     let path = RunRecord::path(&criterion_dir());
     let bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
-    let written = std::fs::create_dir_all(path.parent().unwrap_or(&path))
-        .map_err(|e| e.to_string())
-        .and_then(|_| write_atomically(&path, &bytes));
-    if let Err(e) = written {
+    if let Err(e) = write_atomically(&path, &bytes) {
         eprintln!("aerobench: cannot record the fingerprint: {e}");
     }
 }
 
 /// Prints `aerobench: <message>` and exits with status 2.
-pub fn exit_with(message: &str) -> ! {
+pub fn exit_with(message: impl std::fmt::Display) -> ! {
     eprintln!("aerobench: {message}");
     std::process::exit(2)
 }
@@ -75,7 +72,7 @@ pub fn exit_with(message: &str) -> ! {
 /// The driver's multi-thread runtime with `workers` worker threads (0 = one per core).
 pub fn runtime(workers: usize) -> Runtime {
     crate::driver::runtime(workers)
-        .unwrap_or_else(|e| exit_with(&format!("cannot start a Tokio runtime: {e}")))
+        .unwrap_or_else(|e| exit_with(format!("cannot start a Tokio runtime: {e}")))
 }
 
 /// A current-thread Tokio runtime.
@@ -83,7 +80,7 @@ pub fn current_thread_runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap_or_else(|e| exit_with(&format!("cannot start a Tokio runtime: {e}")))
+        .unwrap_or_else(|e| exit_with(format!("cannot start a Tokio runtime: {e}")))
 }
 
 /// The Criterion configuration every group uses (`config = ` in `criterion_group!`, which

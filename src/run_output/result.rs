@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::driver::{Mode, Pool, Run};
-use crate::files::write_atomically;
+use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
 use crate::stats::Figures;
 use crate::workload::Workload;
@@ -78,9 +78,11 @@ pub fn default_path(knobs: &Knobs, now: SystemTime) -> PathBuf {
 }
 
 /// Writes `document` to `path`, whole or not at all.
-pub fn write(path: &Path, document: &Document<'_>) -> Result<(), String> {
-    let json = serde_json::to_vec_pretty(document)
-        .map_err(|e| format!("cannot write the result to {}: {e}", path.display()))?;
+pub fn write(path: &Path, document: &Document<'_>) -> Result<(), WriteError> {
+    let json = serde_json::to_vec_pretty(document).map_err(|e| WriteError {
+        path: path.into(),
+        source: e.into(),
+    })?;
     write_atomically(path, &json)
 }
 

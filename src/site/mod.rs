@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::criterion_results::RunRecord;
 use crate::criterion_results::{self, BenchResult, compare, fit};
-use crate::files::write_atomically;
+use crate::files::{WriteError, write_atomically};
 use crate::profile::FLAMEGRAPH;
 
 /// What to build the report from, and where.
@@ -55,17 +55,24 @@ pub struct Table {
     pub image: Option<String>,
 }
 
+/// Why no report was written.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error(
+        "no Criterion results under {}: run `cargo bench` (or `cargo bench -- --quick`) first",
+        .0.display()
+    )]
+    NoResults(PathBuf),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
 /// Builds the report; returns the path of `index.html`.
-pub fn write(options: &Options) -> Result<PathBuf, String> {
+pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
     let results = criterion_results::load(&options.criterion_dir, "new");
     if results.is_empty() {
-        return Err(format!(
-            "no Criterion results under {}: run `cargo bench` (or `cargo bench -- --quick`) first",
-            options.criterion_dir.display()
-        ));
+        return Err(SiteError::NoResults(options.criterion_dir.clone()));
     }
-    std::fs::create_dir_all(&options.out_dir)
-        .map_err(|e| format!("cannot create {}: {e}", options.out_dir.display()))?;
     let mut tables = vec![run_table(options)];
     if let Some(stack) = waterfall::stack(&results) {
         write_atomically(

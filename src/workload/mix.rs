@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
+use super::WorkloadError;
+
 /// Whether one call reads or writes its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -71,11 +73,10 @@ impl Default for Mix {
 }
 
 impl FromStr for Mix {
-    type Err = String;
+    type Err = WorkloadError;
 
-    fn from_str(s: &str) -> Result<Mix, String> {
-        let bad =
-            || format!("invalid workload {s:?}: use RU,<read%> (e.g. RU,50), RR[,<read%>] or I");
+    fn from_str(s: &str) -> Result<Mix, WorkloadError> {
+        let bad = || WorkloadError::Mix(s.into());
         let (name, pct) = match s.split_once(',') {
             Some((name, pct)) => (name, Some(pct)),
             None => (s, None),
@@ -131,7 +132,7 @@ mod tests {
     #[test]
     fn rejects_with_the_valid_forms() {
         for bad in ["RU", "RU,101", "RU,x", "I,5", "X", ""] {
-            let e = bad.parse::<Mix>().unwrap_err();
+            let e = bad.parse::<Mix>().unwrap_err().to_string();
             assert!(e.contains("RU,<read%>") && !e.contains('\n'), "{e}");
         }
     }

@@ -4,6 +4,7 @@
 //! - [`object`]: `I8`, `S<n>`, `B<n>`, and the value each key holds.
 //! - [`keys`]: key ids, random (xoshiro256++) or in order.
 
+mod error;
 pub mod keys;
 pub mod mix;
 pub mod object;
@@ -15,6 +16,7 @@ use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 
+pub use error::WorkloadError;
 pub use mix::{Access, Mix, WriteKind};
 pub use object::ObjectSpec;
 
@@ -54,23 +56,18 @@ impl Default for Workload {
 
 impl Workload {
     /// One-line errors for values no run can use.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), WorkloadError> {
         if self.keys == 0 || self.keys > i64::MAX as u64 {
-            return Err(format!("invalid key count {}: use -k 1 or more", self.keys));
+            return Err(WorkloadError::Keys(self.keys));
         }
         if !(1..=MAX_BATCH).contains(&self.batch_size) {
-            return Err(format!(
-                "invalid --batch-size {}: use 1 to {MAX_BATCH}",
-                self.batch_size
-            ));
+            return Err(WorkloadError::BatchSize(self.batch_size));
         }
         if self.batch_size * self.object.size() > MAX_CALL_BYTES {
-            return Err(format!(
-                "--batch-size {} × {} is more than {} MiB per call: lower the batch size or the object size",
-                self.batch_size,
-                self.object,
-                MAX_CALL_BYTES >> 20
-            ));
+            return Err(WorkloadError::CallSize {
+                batch: self.batch_size,
+                object: self.object,
+            });
         }
         Ok(())
     }
@@ -163,11 +160,22 @@ mod tests {
             object: ObjectSpec::Bytes(1 << 20),
             ..Workload::default()
         };
-        assert!(too_big.validate().unwrap_err().contains("--batch-size 128"));
+        assert!(
+            too_big
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--batch-size 128")
+        );
         let zero = Workload {
             batch_size: 0,
             ..Workload::default()
         };
-        assert!(zero.validate().unwrap_err().contains("use 1 to 128"));
+        assert!(
+            zero.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("use 1 to 128")
+        );
     }
 }

@@ -9,6 +9,8 @@ use std::str::FromStr;
 use aerospike_core::Value;
 use serde::{Serialize, Serializer};
 
+use super::WorkloadError;
+
 /// The largest string or blob value accepted, in bytes.
 pub const MAX_VALUE_BYTES: usize = 1 << 20;
 
@@ -77,14 +79,10 @@ fn alphanumeric(id: u64) -> impl Iterator<Item = u8> {
 }
 
 impl FromStr for ObjectSpec {
-    type Err = String;
+    type Err = WorkloadError;
 
-    fn from_str(s: &str) -> Result<ObjectSpec, String> {
-        let bad = || {
-            format!(
-                "invalid object spec {s:?}: use I8, S<bytes> or B<bytes> with 1 to {MAX_VALUE_BYTES} bytes (e.g. S100)"
-            )
-        };
+    fn from_str(s: &str) -> Result<ObjectSpec, WorkloadError> {
+        let bad = || WorkloadError::Object(s.into());
         if s.eq_ignore_ascii_case("I8") {
             return Ok(ObjectSpec::Int);
         }
@@ -127,7 +125,7 @@ mod tests {
             assert_eq!(spec.parse::<ObjectSpec>().unwrap().to_string(), spec);
         }
         for bad in ["I4", "S", "S0", "B-1", "X8", "", "S1048577"] {
-            let e = bad.parse::<ObjectSpec>().unwrap_err();
+            let e = bad.parse::<ObjectSpec>().unwrap_err().to_string();
             assert!(
                 e.contains("use I8, S<bytes> or B<bytes>") && !e.contains('\n'),
                 "{e}"

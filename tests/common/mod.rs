@@ -83,7 +83,7 @@ pub const REAL_IMAGE: &str = "aerospike/aerospike-server:8.1.2.0-src";
 /// namespace), or returns `None` after [`missing`] when Docker or the image is not there.
 pub fn real_cluster(check: &str, nodes: usize) -> Option<Target> {
     if let Err(why) = check_docker().and_then(|_| check_image(REAL_IMAGE)) {
-        missing(check, &why);
+        missing(check, &why.to_string());
         return None;
     }
     let spec = ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| REAL_IMAGE.to_string()));

@@ -16,6 +16,7 @@ pub mod cluster;
 pub mod codec;
 pub mod command;
 mod delay;
+mod error;
 pub mod info;
 mod membership;
 mod msgpack;
@@ -31,6 +32,7 @@ use tokio::sync::watch;
 
 use cluster::{Cluster, NodeIdentity};
 use delay::Delayer;
+pub use error::{ConnectionError, MembershipError, StartError};
 pub use membership::{Membership, Peer, indexed_node_name};
 use stats::Stats;
 use store::Store;
@@ -91,37 +93,30 @@ impl Default for Config {
 
 impl Config {
     /// Checks the values a user can get wrong, with a message naming the fix.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), StartError> {
         if !(1..=MAX_NODES).contains(&self.nodes) {
-            return Err(format!(
-                "--nodes {} is out of range: use 1 to {MAX_NODES}",
-                self.nodes
-            ));
+            return Err(StartError::Nodes(self.nodes));
         }
         if self.port != 0 && usize::from(self.port) + self.nodes - 1 > usize::from(u16::MAX) {
-            return Err(format!(
-                "--port {} leaves no room for {} nodes: use a lower port or 0",
-                self.port, self.nodes
-            ));
+            return Err(StartError::PortRange {
+                port: self.port,
+                nodes: self.nodes,
+            });
         }
         if self.namespaces.is_empty()
             || self.namespaces.iter().any(|n| n.is_empty() || n.len() > 31)
         {
-            return Err("--namespace names must be 1 to 31 characters".into());
+            return Err(StartError::NamespaceName);
         }
         if !self.alternate.is_empty() && self.alternate.len() != self.nodes {
-            return Err(format!(
-                "--alternate lists {} addresses for {} nodes: give one host:port per node",
-                self.alternate.len(),
-                self.nodes
-            ));
+            return Err(StartError::Alternates {
+                given: self.alternate.len(),
+                nodes: self.nodes,
+            });
         }
         if let Some(membership) = &self.membership {
             if self.nodes != 1 {
-                return Err(format!(
-                    "--nodes {} with --peer: a process in a multi-process cluster serves one node",
-                    self.nodes
-                ));
+                return Err(StartError::NodesWithPeers(self.nodes));
             }
             membership.names(&self.cluster_name)?;
         }
@@ -142,7 +137,7 @@ pub struct Shared {
 
 impl Shared {
     /// The state for nodes listening at `addresses`, before any connection is served.
-    pub fn new(config: &Config, addresses: &[SocketAddr]) -> Result<Shared, String> {
+    pub fn new(config: &Config, addresses: &[SocketAddr]) -> Result<Shared, StartError> {
         Ok(Self::with_local(config, addresses)?.0)
     }
 
@@ -150,7 +145,7 @@ impl Shared {
     fn with_local(
         config: &Config,
         addresses: &[SocketAddr],
-    ) -> Result<(Shared, Vec<usize>), String> {
+    ) -> Result<(Shared, Vec<usize>), StartError> {
         let (identities, local) = identities(config, addresses)?;
         let shared = Shared {
             cluster: Cluster::new(
@@ -164,7 +159,7 @@ impl Shared {
             stats: Stats::default(),
             delayer: match config.service_delay.is_zero() {
                 true => None,
-                false => Some(Delayer::start().map_err(|e| e.to_string())?),
+                false => Some(Delayer::start()?),
             },
             service_delay: config.service_delay,
             max_conns: config.max_conns,
@@ -193,21 +188,18 @@ pub struct Server {
 
 impl Server {
     /// Binds every node's listener and starts serving on the current Tokio runtime.
-    pub fn start(config: &Config) -> Result<Server, String> {
+    pub fn start(config: &Config) -> Result<Server, StartError> {
         config.validate()?;
-        let listeners = net::bind_listeners(config.bind, config.port, config.nodes)
-            .map_err(|e| e.to_string())?;
+        let listeners = net::bind_listeners(config.bind, config.port, config.nodes)?;
         let addresses: Vec<SocketAddr> = listeners
             .iter()
             .map(|l| l.local_addr())
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
+            .collect::<Result<_, _>>()?;
         let (shared, local) = Shared::with_local(config, &addresses)?;
         let shared = Arc::new(shared);
         let mut stops: Vec<Option<watch::Sender<bool>>> = vec![None; shared.cluster.nodes.len()];
         for (&node, listener) in local.iter().zip(listeners) {
-            let listener =
-                tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+            let listener = tokio::net::TcpListener::from_std(listener)?;
             let (stop, stopped) = watch::channel(false);
             tokio::spawn(net::serve_node(node, listener, shared.clone(), stopped));
             stops[node] = Some(stop);
@@ -293,7 +285,7 @@ impl Server {
 fn identities(
     config: &Config,
     addresses: &[SocketAddr],
-) -> Result<(Vec<NodeIdentity>, Vec<usize>), String> {
+) -> Result<(Vec<NodeIdentity>, Vec<usize>), StartError> {
     let own: Vec<NodeIdentity> = addresses
         .iter()
         .enumerate()
@@ -319,7 +311,7 @@ fn identities(
         return Ok((own, local));
     };
     let (peer_names, own_name) = membership.names(&config.cluster_name)?;
-    let mut me = own.into_iter().next().ok_or("no listener for this node")?;
+    let mut me = own.into_iter().next().ok_or(StartError::Nodes(0))?;
     me.name = own_name.clone();
     let mut nodes: Vec<NodeIdentity> = membership
         .peers
@@ -336,10 +328,8 @@ fn identities(
         .collect();
     nodes.push(me);
     nodes.sort_by(|a, b| a.name.cmp(&b.name));
-    let position = nodes
-        .iter()
-        .position(|n| n.name == own_name)
-        .ok_or("own node lost")?;
+    // Names are unique (checked by `names`), so this node's place is the count before it.
+    let position = nodes.iter().filter(|n| n.name < own_name).count();
     Ok((nodes, vec![position]))
 }
 
@@ -385,7 +375,7 @@ mod tests {
         assert_eq!((p.name, p.alternate), (None, None));
         for bad in ["node", "a b@n:1", "n:0", "A@n:3000/alt"] {
             let e = bad.parse::<Peer>().unwrap_err();
-            assert!(e.contains("expected [NAME@]HOST:PORT"), "{e}");
+            assert!(e.to_string().contains("expected [NAME@]HOST:PORT"), "{e}");
         }
     }
 
@@ -394,16 +384,36 @@ mod tests {
         let mut c = member(0, &["n1:3000", "n2:3000"]);
         c.nodes = 2;
         c.alternate.clear();
-        assert!(c.validate().unwrap_err().contains("serves one node"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("serves one node")
+        );
         let c = member(3, &["n1:3000", "n2:3000"]);
-        assert!(c.validate().unwrap_err().contains("--node-index 3"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--node-index 3")
+        );
         let mut c = member(0, &["n1:3000"]);
         c.membership.as_mut().unwrap().size = Some(3);
-        assert!(c.validate().unwrap_err().contains("needs 2 --peer"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("needs 2 --peer")
+        );
         let c = named("A", &["n1:3000"]);
-        assert!(c.validate().unwrap_err().contains("has no NAME@"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("has no NAME@")
+        );
         let c = named("A", &["A@n1:3000"]);
-        assert!(c.validate().unwrap_err().contains("used twice"));
+        assert!(c.validate().unwrap_err().to_string().contains("used twice"));
         assert!(named("B", &["A@n1:3000"]).validate().is_ok());
     }
 

@@ -2,6 +2,7 @@
 //! its name, its position, and the peers it announces.
 
 use super::MAX_NODES;
+use crate::error::MembershipError;
 
 /// This process as one node of a cluster whose other nodes run elsewhere (other processes
 /// or containers). Every node must be given the same cluster: the same node names (or the
@@ -28,28 +29,27 @@ pub struct Peer {
 }
 
 impl std::str::FromStr for Peer {
-    type Err = String;
+    type Err = MembershipError;
 
-    fn from_str(spec: &str) -> Result<Peer, String> {
-        let bad = |why: &str| {
-            format!(
-                "bad --peer {spec:?}: {why}; expected [NAME@]HOST:PORT[/ALT_HOST:ALT_PORT], e.g. BB9A@node1:3000/127.0.0.1:32001"
-            )
+    fn from_str(spec: &str) -> Result<Peer, MembershipError> {
+        let bad = |why: String| MembershipError::Peer {
+            spec: spec.to_string(),
+            why,
         };
         let (name, rest) = match spec.split_once('@') {
             Some((name, rest)) => (Some(name.to_string()), rest),
             None => (None, spec),
         };
         if let Some(name) = &name {
-            check_node_name(name).map_err(|e| bad(&e))?;
+            check_node_name(name).map_err(|e| bad(e.to_string()))?;
         }
         let (address, alternate) = match rest.split_once('/') {
             Some((a, alt)) => (a, Some(alt)),
             None => (rest, None),
         };
-        check_host_port(address).map_err(|e| bad(&e))?;
+        check_host_port(address).map_err(bad)?;
         if let Some(alt) = alternate {
-            check_host_port(alt).map_err(|e| bad(&e))?;
+            check_host_port(alt).map_err(bad)?;
         }
         Ok(Peer {
             name,
@@ -69,7 +69,7 @@ fn check_host_port(value: &str) -> Result<(), String> {
     }
 }
 
-fn check_node_name(name: &str) -> Result<(), String> {
+fn check_node_name(name: &str) -> Result<(), MembershipError> {
     let ok = !name.is_empty()
         && name.len() <= 32
         && name
@@ -77,9 +77,7 @@ fn check_node_name(name: &str) -> Result<(), String> {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     match ok {
         true => Ok(()),
-        false => Err(format!(
-            "node name {name:?} must be 1 to 32 letters, digits, '_' or '-'"
-        )),
+        false => Err(MembershipError::NodeName(name.to_string())),
     }
 }
 
@@ -98,28 +96,25 @@ impl Membership {
     pub(super) fn names(
         &self,
         cluster_name: &str,
-    ) -> Result<(Vec<Option<String>>, String), String> {
+    ) -> Result<(Vec<Option<String>>, String), MembershipError> {
         let own = match (&self.node_id, self.index) {
             (Some(id), _) => id.clone(),
             (None, Some(i)) => indexed_node_name(cluster_name, i),
             (None, None) => {
-                return Err("a node of a multi-process cluster needs --node-id NAME or --node-index I --cluster-size N".into());
+                return Err(MembershipError::NoPosition);
             }
         };
         check_node_name(&own)?;
         let peer_names: Vec<Option<String>> = match (self.index, self.size) {
             (Some(index), Some(size)) => {
                 if index >= size || size > MAX_NODES {
-                    return Err(format!(
-                        "--node-index {index} is not below --cluster-size {size} (at most {MAX_NODES})"
-                    ));
+                    return Err(MembershipError::Index { index, size });
                 }
                 if self.peers.len() + 1 != size {
-                    return Err(format!(
-                        "--cluster-size {size} needs {} --peer entries (the other nodes, in index order); got {}",
-                        size - 1,
-                        self.peers.len()
-                    ));
+                    return Err(MembershipError::PeerCount {
+                        size,
+                        given: self.peers.len(),
+                    });
                 }
                 (0..size)
                     .filter(|&i| i != index)
@@ -133,29 +128,23 @@ impl Membership {
                     })
                     .collect()
             }
-            (Some(_), None) => return Err("--node-index needs --cluster-size".into()),
-            (None, Some(_)) => return Err("--cluster-size needs --node-index".into()),
+            (Some(_), None) => return Err(MembershipError::IndexWithoutSize),
+            (None, Some(_)) => return Err(MembershipError::SizeWithoutIndex),
             (None, None) => {
                 if let Some(p) = self.peers.iter().find(|p| p.name.is_none()) {
-                    return Err(format!(
-                        "--peer {} has no NAME@: name every peer, or give --node-index and --cluster-size",
-                        p.address
-                    ));
+                    return Err(MembershipError::UnnamedPeer(p.address.clone()));
                 }
                 self.peers.iter().map(|p| p.name.clone()).collect()
             }
         };
         if self.peers.len() >= MAX_NODES {
-            return Err(format!(
-                "{} --peer entries: a cluster has at most {MAX_NODES} nodes",
-                self.peers.len()
-            ));
+            return Err(MembershipError::TooManyPeers(self.peers.len()));
         }
         let mut all: Vec<&str> = peer_names.iter().flatten().map(String::as_str).collect();
         all.push(&own);
         all.sort_unstable();
         if let Some(w) = all.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("node name {} is used twice in the cluster", w[0]));
+            return Err(MembershipError::DuplicateName(w[0].to_string()));
         }
         Ok((peer_names, own))
     }

@@ -13,13 +13,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::Shared;
 use super::batch;
 use super::cluster::partition_of;
 use super::codec::*;
 use super::command::{Command, execute, rc, refuse, refuse_unsupported};
 use super::info;
 use super::stats::bump;
+use super::{ConnectionError, Shared, StartError};
 
 /// How long the rest of a frame may take to arrive once its header has.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,7 +73,7 @@ async fn serve_connection(
     stream: TcpStream,
     shared: &Shared,
     mut stop: watch::Receiver<bool>,
-) -> Result<(), String> {
+) -> Result<(), ConnectionError> {
     let _ = stream.set_nodelay(true);
     let peer = stream.peer_addr().ok();
     let (reader, mut writer) = stream.into_split();
@@ -87,14 +87,12 @@ async fn serve_connection(
             read = reader.read_exact(&mut header) => if read.is_err() { return Ok(()) },
         }
         let proto = ProtoHeader::parse(header);
-        proto
-            .validate(shared.max_frame)
-            .map_err(|e| e.to_string())?;
+        proto.validate(shared.max_frame)?;
         body.resize(proto.size as usize, 0);
         match tokio::time::timeout(BODY_TIMEOUT, reader.read_exact(&mut body)).await {
             Ok(Ok(_)) => {}
-            Ok(Err(_)) => return Err(format!("connection cut mid-frame ({peer:?})")),
-            Err(_) => return Err(format!("frame body not received within {BODY_TIMEOUT:?}")),
+            Ok(Err(_)) => return Err(ConnectionError::CutMidFrame(peer)),
+            Err(_) => return Err(ConnectionError::SlowBody(BODY_TIMEOUT)),
         }
         out.clear();
         shared.answer(node, proto.msg_type, &body, &mut out);
@@ -188,13 +186,13 @@ pub fn bind_listeners(
     ip: std::net::IpAddr,
     port: u16,
     count: usize,
-) -> std::io::Result<Vec<std::net::TcpListener>> {
+) -> Result<Vec<std::net::TcpListener>, StartError> {
     (0..count)
         .map(|i| {
             let port = if port == 0 { 0 } else { port + i as u16 };
-            let listener = std::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("cannot bind {ip}:{port}: {e}"))
-            })?;
+            let address = SocketAddr::new(ip, port);
+            let listener = std::net::TcpListener::bind(address)
+                .map_err(|source| StartError::Bind { address, source })?;
             listener.set_nonblocking(true)?;
             Ok(listener)
         })

@@ -44,12 +44,12 @@ pub struct DiffArgs {
     title: String,
 }
 
-pub fn report(args: &ReportArgs) -> Result<(), String> {
+pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     if args.name.is_empty() || args.name.contains(['/', '\\']) || args.name.starts_with('.') {
-        return Err(format!(
+        anyhow::bail!(
             "--name {:?} must be a plain directory name, e.g. --name before-fix",
             args.name
-        ));
+        );
     }
     let options = Options {
         criterion_dir: args.criterion_dir.clone().unwrap_or_else(criterion_dir),
@@ -65,16 +65,16 @@ pub fn report(args: &ReportArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn baselines(args: &BaselinesArgs) -> Result<(), String> {
+pub fn baselines(args: &BaselinesArgs) -> anyhow::Result<()> {
     let dir = args.dir.clone().unwrap_or_else(criterion_dir);
     let rows = compare::compare(&dir, &args.a, &args.b);
     if rows.is_empty() {
-        return Err(format!(
+        anyhow::bail!(
             "no benchmark has both baselines {} and {} under {}: save them with `cargo bench -- --save-baseline <name>`",
             args.a,
             args.b,
             dir.display()
-        ));
+        );
     }
     if args.regressed {
         rows.iter()
@@ -86,7 +86,7 @@ pub fn baselines(args: &BaselinesArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn diff_flamegraph(args: &DiffArgs) -> Result<(), String> {
+pub fn diff_flamegraph(args: &DiffArgs) -> anyhow::Result<()> {
     aerobench::profile::differential(&args.before, &args.after, &args.title, &args.out)?;
     println!("differential flamegraph: {}", args.out.display());
     Ok(())

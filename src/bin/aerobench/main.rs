@@ -41,7 +41,7 @@ fn main() {
         Command::DiffFlamegraph(args) => analyze::diff_flamegraph(&args),
     };
     if let Err(e) = result {
-        exit_with(&e);
+        exit_with(e);
     }
 }
 
@@ -69,7 +69,7 @@ fn parse() -> Cli {
                 .map(|l| l.trim_start_matches("error: "))
                 .collect();
             parts.push("see `aerobench --help`");
-            exit_with(&parts.join("; "))
+            exit_with(parts.join("; "))
         }
     }
 }

@@ -72,12 +72,11 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    fn config(&self) -> Result<(Config, Pool), String> {
+    fn config(&self) -> anyhow::Result<(Config, Pool)> {
         if self.threads.is_some() && self.workers != 0 {
-            return Err(
+            anyhow::bail!(
                 "--workers sizes the runtime of async tasks; with --threads the blocking client \
                  uses its own: drop --workers or --threads"
-                    .into(),
             );
         }
         let config = Config {
@@ -125,15 +124,15 @@ impl RunArgs {
 }
 
 /// Runs the workload `args` describes: one-line errors for bad knobs or targets.
-pub fn main(args: &RunArgs) -> Result<(), String> {
+pub fn main(args: &RunArgs) -> anyhow::Result<()> {
     let (config, pool) = args.config()?;
     run(args, &config, pool)
 }
 
-fn run(args: &RunArgs, config: &Config, pool: Pool) -> Result<(), String> {
+fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
     let target = Target::from_env()?;
-    let runtime =
-        driver::runtime(args.workers).map_err(|e| format!("cannot start a Tokio runtime: {e}"))?;
+    let runtime = driver::runtime(args.workers)
+        .map_err(|e| anyhow::anyhow!("cannot start a Tokio runtime: {e}"))?;
     let mut policy = target.client_policy();
     pool.apply(&mut policy);
     let client = Arc::new(runtime.block_on(target.connect(&policy))?);
@@ -168,7 +167,7 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> Result<(), String> {
     println!("{:<12}{}", "result", path.display());
     match outcome.figures.mismatches {
         0 => Ok(()),
-        n => Err(format!(
+        n => Err(anyhow::anyhow!(
             "integrity: {n} reads returned a value other than the one written for their key; \
              re-seed (--seed) if the data came from a run with another object spec"
         )),
@@ -179,7 +178,7 @@ fn seed(
     runtime: &tokio::runtime::Runtime,
     client: &Arc<aerospike_core::Client>,
     config: &Config,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let keys = config.workload.keys;
     let backend = Arc::new(AsyncClient {
         client: client.clone(),
@@ -203,7 +202,7 @@ fn measure(
     client: Arc<aerospike_core::Client>,
     config: &Config,
     self_overhead: bool,
-) -> Result<Run, String> {
+) -> anyhow::Result<Run> {
     let mut tick = |k: usize, f: &Figures| {
         println!("{}", ticker::line(k, f));
         let _ = std::io::stdout().flush();

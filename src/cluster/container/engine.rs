@@ -16,30 +16,21 @@ use testcontainers::bollard::query_parameters::{
     ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
 };
 
-use super::spec::{LOCAL_IMAGE, SOURCE_BUILD_TAG};
 use super::{LABEL_HOST, LABEL_OWNER, LABEL_PID, Plan};
+use crate::cluster::Error;
 use crate::meta::host_name;
 
 /// Timeout of one Docker API call.
 const DOCKER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What to fix when no engine answers.
-const NO_ENGINE_FIX: &str =
-    "start Docker (or set DOCKER_HOST), or use the embedded target (unset AEROBENCH_TARGET)";
-
 /// Runs `call` against the engine named by `DOCKER_HOST` (default: the local socket).
-fn with_engine<T, F>(call: impl FnOnce(Docker) -> F + Send) -> Result<T, String>
+fn with_engine<T, F>(call: impl FnOnce(Docker) -> F + Send) -> Result<T, Error>
 where
     T: Send,
-    F: Future<Output = Result<T, String>>,
+    F: Future<Output = Result<T, Error>>,
 {
     let engine = Docker::connect_with_defaults()
-        .map_err(|e| {
-            format!(
-                "container target: Docker is not available at {} ({e}): {NO_ENGINE_FIX}",
-                engine_name()
-            )
-        })?
+        .map_err(|e| no_engine(&e))?
         .with_timeout(DOCKER_TIMEOUT);
     std::thread::scope(|scope| {
         scope
@@ -47,12 +38,26 @@ where
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
-                    .map_err(|e| format!("cannot start a Tokio runtime: {e}"))?
+                    .map_err(Error::Runtime)?
                     .block_on(call(engine))
             })
             .join()
-            .unwrap_or_else(|_| Err("a Docker API call panicked".into()))
+            .unwrap_or(Err(Error::DockerPanicked))
     })
+}
+
+/// No engine answers at the address `DOCKER_HOST` names (or the local socket).
+fn no_engine(error: &DockerError) -> Error {
+    Error::NoEngine {
+        engine: engine_name(),
+        detail: error.to_string(),
+    }
+}
+
+/// An engine call that failed, with what was being done.
+fn failed(action: impl Into<String>) -> impl FnOnce(DockerError) -> Error {
+    let action = action.into();
+    move |source| Error::Docker { action, source }
 }
 
 /// The engine's address, for messages.
@@ -69,48 +74,32 @@ fn status(error: &DockerError) -> Option<u16> {
 }
 
 /// Fails with a one-line message saying how to fix it when no Docker engine answers.
-pub fn check_docker() -> Result<(), String> {
-    with_engine(|docker| async move {
-        docker.ping().await.map(drop).map_err(|e| {
-            let e = super::one_line(&e.to_string());
-            format!(
-                "container target: Docker is not available at {} ({e}): {NO_ENGINE_FIX}",
-                engine_name()
-            )
-        })
-    })
+pub fn check_docker() -> Result<(), Error> {
+    with_engine(|docker| async move { docker.ping().await.map(drop).map_err(|e| no_engine(&e)) })
 }
 
 /// Fails with a one-line message saying how to fix it when `image` (`name:tag`) is not in
 /// the local image store. Nothing is pulled here.
-pub fn check_image(image: &str) -> Result<(), String> {
+pub fn check_image(image: &str) -> Result<(), Error> {
     with_engine(|docker| async move {
         match docker.inspect_image(image).await {
             Ok(_) => Ok(()),
-            Err(e) if status(&e) == Some(404) => Err(format!(
-                "container target: image {image} is not in the local Docker image store: \
-                 `docker pull {image}` where a registry is reachable, or `docker load -i \
-                 ../shared/images/aerospike-server-8.1.2.0-src.tar.gz` and \
-                 AEROBENCH_IMAGE_TAG={SOURCE_BUILD_TAG} (scripts/test does it), or \
-                 scripts/build-server-image and AEROBENCH_IMAGE={LOCAL_IMAGE}, or the \
-                 embedded target (unset AEROBENCH_TARGET)"
-            )),
-            Err(e) => Err(format!(
-                "container target: cannot inspect image {image}: {}",
-                super::one_line(&e.to_string())
-            )),
+            Err(e) if status(&e) == Some(404) => Err(Error::ImageMissing(image.into())),
+            Err(e) => Err(failed(format!(
+                "container target: cannot inspect image {image}"
+            ))(e)),
         }
     })
 }
 
 /// Whether containers can share the host's network namespace: Linux engines can; Docker
 /// Desktop runs them in a VM where "host" is the VM's.
-pub fn host_network_available() -> Result<bool, String> {
+pub fn host_network_available() -> Result<bool, Error> {
     with_engine(|docker| async move {
         let info = docker
             .info()
             .await
-            .map_err(|e| format!("container target: Docker info failed: {e}"))?;
+            .map_err(failed("container target: Docker info failed"))?;
         let linux = info.os_type.as_deref().unwrap_or("linux") == "linux";
         let desktop = info
             .operating_system
@@ -121,7 +110,7 @@ pub fn host_network_available() -> Result<bool, String> {
 }
 
 /// Creates the labelled private network of a published-ports cluster; returns its id.
-pub fn create_network(plan: &Plan) -> Result<String, String> {
+pub fn create_network(plan: &Plan) -> Result<String, Error> {
     let request = NetworkCreateRequest {
         name: plan.run.clone(),
         labels: Some(plan.labels().into_iter().collect()),
@@ -132,14 +121,14 @@ pub fn create_network(plan: &Plan) -> Result<String, String> {
             .create_network(request)
             .await
             .map(|created| created.id)
-            .map_err(|e| format!("cannot create Docker network {}: {e}", plan.run))
+            .map_err(failed(format!("cannot create Docker network {}", plan.run)))
     })
 }
 
 pub fn remove_network(id: &str) {
     let _ =
         with_engine(
-            |docker| async move { docker.remove_network(id).await.map_err(|e| e.to_string()) },
+            |docker| async move { docker.remove_network(id).await.map_err(failed("remove")) },
         );
 }
 
@@ -153,7 +142,7 @@ pub fn remove_container(id: &str) {
         docker
             .remove_container(id, Some(options))
             .await
-            .map_err(|e| e.to_string())
+            .map_err(failed("remove"))
     });
 }
 
@@ -173,7 +162,7 @@ pub struct DockerObject {
 }
 
 /// Containers or networks with label `label` (`key` or `key=value`), stopped ones too.
-pub fn labelled(kind: Objects, label: &str) -> Result<Vec<DockerObject>, String> {
+pub fn labelled(kind: Objects, label: &str) -> Result<Vec<DockerObject>, Error> {
     let filters = Some(HashMap::from([(
         "label".to_string(),
         vec![label.to_string()],
@@ -214,13 +203,13 @@ pub fn labelled(kind: Objects, label: &str) -> Result<Vec<DockerObject>, String>
                         .collect()
                 }),
         };
-        listed.map_err(|e| format!("cannot list {kind:?}: {e}"))
+        listed.map_err(failed(format!("cannot list {kind:?}")))
     })
 }
 
 /// Removes the containers and networks left by runs whose process has ended on this host
 /// (killed, or exited without clean-up); returns how many it removed.
-pub fn clean_stale() -> Result<usize, String> {
+pub fn clean_stale() -> Result<usize, Error> {
     let host = host_name();
     let stale = |labels: &HashMap<String, String>| {
         labels.get(LABEL_HOST) == Some(&host)

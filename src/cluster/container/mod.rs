@@ -44,7 +44,7 @@ pub use spec::{
     NetworkMode, Plan, SOURCE_BUILD_TAG,
 };
 
-use crate::server::SERVICE_READY;
+use crate::cluster::{Error, NodeContext, SettingError};
 use leftovers::{Resource, register, unregister};
 
 /// Label on everything this module creates (value `aerobench`).
@@ -104,12 +104,9 @@ impl ContainerCluster {
     /// Starts `nodes` containers of `spec`'s image as one cluster and waits until the client
     /// can use it. Fails with a one-line message when Docker or the image is missing, a port
     /// is taken, or a node does not become ready in time.
-    pub fn start(spec: &ContainerSpec, nodes: usize) -> Result<ContainerCluster, String> {
+    pub fn start(spec: &ContainerSpec, nodes: usize) -> Result<ContainerCluster, Error> {
         if !(1..=crate::server::MAX_NODES).contains(&nodes) {
-            return Err(format!(
-                "AEROBENCH_NODES={nodes}: the container target runs 1 to {} nodes",
-                crate::server::MAX_NODES
-            ));
+            return Err(SettingError::ContainerNodes(nodes).into());
         }
         check_docker()?;
         check_image(&spec.reference())?;
@@ -139,7 +136,7 @@ impl ContainerCluster {
             std::thread::Builder::new()
                 .name("aerobench-containers".into())
                 .spawn(move || keep(spec, plan, network, ready_tx, stop_rx))
-                .map_err(|e| format!("cannot start the container thread: {e}"))?
+                .map_err(Error::Thread)?
         };
         match ready_rx.recv() {
             Ok(Ok(node_names)) => Ok(ContainerCluster {
@@ -159,7 +156,7 @@ impl ContainerCluster {
             }
             Err(_) => {
                 let _ = keeper.join();
-                Err("the container thread ended before the cluster was ready".into())
+                Err(Error::KeeperGone)
             }
         }
     }
@@ -215,7 +212,7 @@ fn keep(
     spec: ContainerSpec,
     plan: Plan,
     network: Option<String>,
-    ready: mpsc::Sender<Result<Vec<String>, String>>,
+    ready: mpsc::Sender<Result<Vec<String>, Error>>,
     stop: mpsc::Receiver<()>,
 ) {
     let finish = |runtime: Option<&tokio::runtime::Runtime>, nodes: Vec<Node>| {
@@ -234,7 +231,7 @@ fn keep(
         Ok(rt) => rt,
         Err(e) => {
             finish(None, Vec::new());
-            let _ = ready.send(Err(format!("cannot start a Tokio runtime: {e}")));
+            let _ = ready.send(Err(Error::Runtime(e)));
             return;
         }
     };
@@ -252,17 +249,13 @@ fn keep(
             let _ = ready.send(Ok(names));
         }
         Err((index, why)) => {
-            let message = one_line(&format!(
-                "container {} ({}, {}) logged {SERVICE_READY:?} but the cluster was not usable \
-                 within {:?}: {why}; its last log line: {}",
-                plan.container(index),
-                spec.reference(),
-                plan.describe_ports(index),
-                ready::CLUSTER_TIMEOUT,
-                nodes[index].log.last()
-            ));
+            let error = Error::NotUsable {
+                node: Box::new(context(&spec, &plan, index, &nodes[index].log)),
+                timeout: ready::CLUSTER_TIMEOUT,
+                why,
+            };
             finish(Some(&runtime), nodes);
-            let _ = ready.send(Err(message));
+            let _ = ready.send(Err(error));
             return;
         }
     }
@@ -273,7 +266,7 @@ fn keep(
 
 /// Starts the nodes in order (node 0 first: the others seed through it); on a failure the
 /// nodes already started are removed.
-async fn start_nodes(spec: &ContainerSpec, plan: &Plan) -> Result<Vec<Node>, String> {
+async fn start_nodes(spec: &ContainerSpec, plan: &Plan) -> Result<Vec<Node>, Error> {
     let mut nodes = Vec::new();
     for index in 0..plan.nodes() {
         match start_node(spec, plan, index).await {
@@ -290,7 +283,7 @@ async fn start_nodes(spec: &ContainerSpec, plan: &Plan) -> Result<Vec<Node>, Str
     Ok(nodes)
 }
 
-async fn start_node(spec: &ContainerSpec, plan: &Plan, index: usize) -> Result<Node, String> {
+async fn start_node(spec: &ContainerSpec, plan: &Plan, index: usize) -> Result<Node, Error> {
     spec::check_ports_free(plan, index)?;
     let name = plan.container(index);
     let log = Log::default();
@@ -328,16 +321,22 @@ async fn start_node(spec: &ContainerSpec, plan: &Plan, index: usize) -> Result<N
                 .await
         }
     };
-    let container = started.map_err(|e| {
-        one_line(&format!(
-            "container {name} ({}, {}) did not log {SERVICE_READY:?} within \
-             {STARTUP_TIMEOUT:?}: {e}; its last log line: {}",
-            spec.reference(),
-            plan.describe_ports(index),
-            log.last()
-        ))
+    let container = started.map_err(|e| Error::NotStarted {
+        node: Box::new(context(spec, plan, index, &log)),
+        timeout: STARTUP_TIMEOUT,
+        why: e.to_string(),
     })?;
     Ok(Node { container, log })
+}
+
+/// Node `index`'s container as a message names it.
+fn context(spec: &ContainerSpec, plan: &Plan, index: usize, log: &Log) -> NodeContext {
+    NodeContext {
+        container: plan.container(index),
+        image: spec.reference(),
+        ports: plan.describe_ports(index),
+        last_log: log.last(),
+    }
 }
 
 async fn remove_nodes(nodes: Vec<Node>) {
@@ -349,9 +348,4 @@ async fn remove_nodes(nodes: Vec<Node>) {
         }
         unregister(&Resource::Container(id));
     }
-}
-
-/// Collapses whitespace (and newlines) so a message stays one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

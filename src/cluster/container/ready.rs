@@ -6,7 +6,7 @@
 //! answers the same cluster key as on every other node.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,7 @@ pub fn node_state(address: &str, size: usize) -> NodeState {
     let stable = format!("cluster-stable:size={size};namespace={NAMESPACE}");
     let answers = match info(address, &["node", "partition-generation", &stable]) {
         Ok(answers) => answers,
-        Err(e) => return NodeState::Waiting(e),
+        Err(e) => return NodeState::Waiting(e.to_string()),
     };
     let get = |name: &str| answers.get(name).map(String::as_str).unwrap_or("");
     let (name, generation, key) = (get("node"), get("partition-generation"), get(&stable));
@@ -87,13 +87,27 @@ fn verdict(states: &[NodeState]) -> Result<Vec<String>, (usize, String)> {
     Ok(names)
 }
 
+/// A node that did not answer an info request: its address and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{address}: {source}")]
+pub struct ProbeError {
+    address: String,
+    source: io::Error,
+}
+
 /// One info request over a fresh connection: `name\tvalue` per requested name.
-pub fn info(address: &str, names: &[&str]) -> Result<HashMap<String, String>, String> {
+pub fn info(address: &str, names: &[&str]) -> Result<HashMap<String, String>, ProbeError> {
     let timeout = Duration::from_secs(2);
-    let addr: SocketAddr = address
-        .parse()
-        .map_err(|e| format!("{address}: not an ip:port ({e})"))?;
-    let fail = |e: std::io::Error| format!("{address}: {e}");
+    let fail = |source: io::Error| ProbeError {
+        address: address.into(),
+        source,
+    };
+    let addr: SocketAddr = address.parse().map_err(|e| {
+        fail(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not an ip:port ({e})"),
+        ))
+    })?;
     let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
     stream.set_read_timeout(Some(timeout)).map_err(fail)?;
     stream.set_write_timeout(Some(timeout)).map_err(fail)?;
@@ -111,7 +125,7 @@ pub fn info(address: &str, names: &[&str]) -> Result<HashMap<String, String>, St
     let header = ProtoHeader::parse(header);
     header
         .validate(16 << 20)
-        .map_err(|e| format!("{address}: {e}"))?;
+        .map_err(|e| fail(io::Error::new(io::ErrorKind::InvalidData, e)))?;
     let mut reply = vec![0u8; header.size as usize];
     stream.read_exact(&mut reply).map_err(fail)?;
     Ok(String::from_utf8_lossy(&reply)

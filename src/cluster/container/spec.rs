@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use testcontainers::Image;
 use testcontainers::core::{ContainerPort, CopyToContainer, WaitFor};
 
+use crate::cluster::{Error, SettingError};
 use crate::server::SERVICE_READY;
 
 /// The official image, used unless `AEROBENCH_IMAGE` names another.
@@ -76,20 +77,18 @@ impl Default for ContainerSpec {
 impl ContainerSpec {
     /// `AEROBENCH_IMAGE`, `AEROBENCH_IMAGE_TAG`, `AEROBENCH_CONTAINER_NETWORK` and
     /// `AEROSPIKE_CLUSTER_NAME`.
-    pub fn from_env() -> Result<ContainerSpec, String> {
+    pub fn from_env() -> Result<ContainerSpec, SettingError> {
         Self::parse(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
 
     /// Parses the spec from a variable lookup (the environment, or a map in tests).
-    pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<ContainerSpec, String> {
+    pub fn parse(var: impl Fn(&str) -> Option<String>) -> Result<ContainerSpec, SettingError> {
         let mut spec = ContainerSpec::default();
         if let Some(image) = var("AEROBENCH_IMAGE") {
             let image = image.trim();
             let (name, tag) = split_reference(image);
             if name.is_empty() || name.contains(char::is_whitespace) || tag == Some("") {
-                return Err(format!(
-                    "invalid AEROBENCH_IMAGE={image:?}: use name or name:tag, e.g. {LOCAL_IMAGE}"
-                ));
+                return Err(SettingError::Image(image.into()));
             }
             spec.image = name.to_string();
             if let Some(tag) = tag {
@@ -101,9 +100,7 @@ impl ContainerSpec {
         if let Some(tag) = var("AEROBENCH_IMAGE_TAG") {
             let tag = tag.trim();
             if tag.contains([':', '/']) || tag.contains(char::is_whitespace) {
-                return Err(format!(
-                    "invalid AEROBENCH_IMAGE_TAG={tag:?}: use a tag such as {DEFAULT_TAG}"
-                ));
+                return Err(SettingError::ImageTag(tag.into()));
             }
             spec.tag = tag.to_string();
         }
@@ -111,11 +108,7 @@ impl ContainerSpec {
             spec.network = Some(match mode.trim() {
                 "host" => NetworkMode::Host,
                 "published" => NetworkMode::Published,
-                other => {
-                    return Err(format!(
-                        "invalid AEROBENCH_CONTAINER_NETWORK={other:?}: use host or published"
-                    ));
-                }
+                other => return Err(SettingError::ContainerNetwork(other.into())),
             });
         }
         if let Some(name) = var("AEROSPIKE_CLUSTER_NAME") {
@@ -160,7 +153,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(nodes: usize, mode: NetworkMode) -> Result<Plan, String> {
+    pub fn new(nodes: usize, mode: NetworkMode) -> Result<Plan, Error> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
         let free = free_ports(3 * nodes)?;
@@ -221,33 +214,33 @@ impl Plan {
 }
 
 /// `count` distinct free loopback ports (bound together, then released for the nodes).
-fn free_ports(count: usize) -> Result<Vec<u16>, String> {
+fn free_ports(count: usize) -> Result<Vec<u16>, Error> {
     let listeners: Vec<TcpListener> = (0..count)
         .map(|_| TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("cannot find a free loopback port: {e}"))?;
+        .map_err(Error::FreePort)?;
     listeners
         .iter()
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("cannot find a free loopback port: {e}"))
+        .map_err(Error::FreePort)
 }
 
 /// Fails with a one-line message naming the port when one of node `index`'s ports is
 /// taken (on the host network a server that cannot bind would only say so in its log).
-pub fn check_ports_free(plan: &Plan, index: usize) -> Result<(), String> {
+pub fn check_ports_free(plan: &Plan, index: usize) -> Result<(), Error> {
     let p = plan.ports[index];
     let ports = match plan.mode {
         NetworkMode::Host => vec![p.service, p.fabric, p.heartbeat],
         NetworkMode::Published => vec![p.service],
     };
     for port in ports {
-        if let Err(e) = TcpListener::bind(("127.0.0.1", port)) {
-            return Err(format!(
-                "container target: port 127.0.0.1:{port} for {} is taken ({e}): \
-                 stop what holds it, or run again (ports are chosen afresh each run)",
-                plan.container(index)
-            ));
+        if let Err(source) = TcpListener::bind(("127.0.0.1", port)) {
+            return Err(Error::PortTaken {
+                port,
+                container: plan.container(index),
+                source,
+            });
         }
     }
     Ok(())
@@ -397,7 +390,7 @@ mod tests {
 
     fn spec(vars: &[(&str, &str)]) -> Result<ContainerSpec, String> {
         let map: HashMap<&str, &str> = vars.iter().copied().collect();
-        ContainerSpec::parse(|k| map.get(k).map(|v| v.to_string()))
+        ContainerSpec::parse(|k| map.get(k).map(|v| v.to_string())).map_err(|e| e.to_string())
     }
 
     #[test]
