@@ -16,13 +16,12 @@
 
 use std::time::{Duration, Instant};
 
-use aerobench::groups;
-use aerobench::groups::layers::{self, NET, or_exit};
 use aerospike_core::operations;
 use aerospike_core::{
     BatchOperation, BatchPolicy, BatchReadPolicy, BatchWritePolicy, Bins, ResultCode,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use groups::layers::{self, NET, or_exit};
 
 const SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 
@@ -74,7 +73,7 @@ fn bench_batch(c: &mut Criterion) {
 
 criterion_group! {
     name = batch;
-    config = aerobench::groups::criterion();
+    config = groups::criterion();
     targets = bench_batch
 }
 criterion_main!(batch);

@@ -22,10 +22,10 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use aerobench::groups::layers::{self, BIN, NAMESPACE, NET, SET, or_exit};
-use aerobench::groups::{self, Bench};
 use aerobench::server::codec::{self, MsgHeader, ProtoHeader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use groups::Bench;
+use groups::layers::{self, BIN, NAMESPACE, NET, SET, or_exit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Proto header and message header: what the client reads before the rest of a reply.
@@ -185,7 +185,7 @@ fn bench_floor(c: &mut Criterion) {
 
 criterion_group! {
     name = floor;
-    config = aerobench::groups::criterion();
+    config = groups::criterion();
     targets = bench_floor
 }
 criterion_main!(floor);

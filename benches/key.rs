@@ -9,9 +9,9 @@
 //!
 //! Read it as ns per key; compare with a `single_op` get to see the share of a command.
 
-use aerobench::groups::layers::{self, CPU, NAMESPACE, SET};
 use aerospike_core::{Key, Value};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use groups::layers::{self, CPU, NAMESPACE, SET};
 
 fn user_keys() -> [(&'static str, Value); 4] {
     [
@@ -49,7 +49,7 @@ fn bench_key(c: &mut Criterion) {
 
 criterion_group! {
     name = key;
-    config = aerobench::groups::criterion();
+    config = groups::criterion();
     targets = bench_key
 }
 criterion_main!(key);

@@ -27,10 +27,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aerobench::groups;
-use aerobench::groups::layers::{self, NET, SEEDED, or_exit};
 use aerospike_core::{Bins, Client, ClientPolicy, ReadPolicy, Result};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use groups::layers::{self, NET, SEEDED, or_exit};
 
 /// `max_conns_per_node` everywhere in this group.
 const MAX_CONNS: usize = 16;
@@ -201,7 +200,7 @@ fn bench_pool(c: &mut Criterion) {
 
 criterion_group! {
     name = pool;
-    config = aerobench::groups::criterion();
+    config = groups::criterion();
     targets = bench_pool
 }
 criterion_main!(pool);

@@ -10,8 +10,8 @@
 //!
 //! Read it as ns per draw, next to `single_op` to see what picking a key costs per command.
 
-use aerobench::groups::layers::{self, CPU};
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
+use groups::layers::{self, CPU};
 use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
 use rand_mt::Mt;
@@ -43,7 +43,7 @@ fn bench_rng(c: &mut Criterion) {
 
 criterion_group! {
     name = rng;
-    config = aerobench::groups::criterion();
+    config = groups::criterion();
     targets = bench_rng
 }
 criterion_main!(rng);

@@ -30,7 +30,6 @@ use std::time::Instant;
 use aerobench::cluster::container::{SOURCE_BUILD_TAG, check_docker, check_image};
 use aerobench::cluster::{Backing, ContainerSpec, Kind, Settings, Target};
 use aerobench::files::write_atomically;
-use aerobench::groups;
 use aerobench::meta::Fingerprint;
 use aerospike_core::policy::{ReadPolicy, WritePolicy};
 use aerospike_core::{Bins, Client, Key, as_bin};

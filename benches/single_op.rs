@@ -15,11 +15,10 @@
 
 use std::time::{Duration, Instant};
 
-use aerobench::groups;
-use aerobench::groups::layers::{self, BIN, NET, SEEDED, or_exit};
 use aerospike_core::operations::{self, Operation};
 use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use groups::layers::{self, BIN, NET, SEEDED, or_exit};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -151,7 +150,7 @@ fn bench_single_op(c: &mut Criterion) {
 
 criterion_group! {
     name = single_op;
-    config = aerobench::groups::criterion();
+    config = groups::criterion();
     targets = bench_single_op
 }
 criterion_main!(single_op);

@@ -16,13 +16,13 @@ use std::time::Duration;
 use aerobench::driver::{
     self, AsyncClient, Config, DEFAULT_TIMEOUT_MS, Mode, Pool, Run, SyncClient,
 };
-use aerobench::groups::{self, Bench};
 use aerobench::workload::Workload;
 use aerospike_core::Client;
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
+use groups::Bench;
 
 /// Measured span of one sample, after its own short warm-up (the client and its pool are
 /// shared by all samples, so only the tasks start cold).

@@ -25,12 +25,11 @@ use std::future::{Future, ready};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use aerobench::groups;
-use aerobench::groups::layers::{self, CPU};
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
+use groups::layers::{self, CPU};
 use tokio::runtime::Runtime;
 use tokio::task::yield_now;
 use tokio::time::timeout;
@@ -124,7 +123,7 @@ fn bench_timer(c: &mut Criterion) {
 
 criterion_group! {
     name = timer;
-    config = aerobench::groups::criterion();
+    config = groups::criterion();
     targets = bench_timer
 }
 criterion_main!(timer);

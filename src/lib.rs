@@ -9,8 +9,9 @@
 //!   model), and the fingerprint kept beside them.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`files`]: results and reports written whole or not at all.
-//! - [`groups`]: what every Criterion group shares (the target, a runtime, a client, the
-//!   configuration) and the helpers of the per-layer groups; [`profile`]: their flamegraphs.
+//! - [`profile`]: flamegraphs drawn from folded stacks, and differential ones. What every
+//!   Criterion group shares (and the pprof sampling) is the `groups` crate (`crates/groups`),
+//!   which only the benchmarks link.
 //! - [`workload`]: the mix, key ids and values a run uses.
 //! - [`driver`]: the closed-loop driver behind the CLI and the throughput groups.
 //! - [`stats`]: latency histograms, outcome counts and the figures reported.
@@ -23,10 +24,16 @@ pub mod cluster;
 pub mod criterion_results;
 pub mod driver;
 pub mod files;
-pub mod groups;
 pub mod meta;
 pub mod profile;
 pub mod run_output;
 pub mod site;
 pub mod stats;
 pub mod workload;
+
+/// Prints `aerobench: <message>` and exits with status 2: the one-line error of a bad
+/// setting, for the CLI and the benchmark binaries alike.
+pub fn exit_with(message: impl std::fmt::Display) -> ! {
+    eprintln!("aerobench: {message}");
+    std::process::exit(2)
+}

@@ -238,7 +238,7 @@ async fn timeouts_are_counted_apart_from_errors() {
 
 #[test]
 fn blocking_threads_share_one_client() {
-    let runtime = aerobench::groups::runtime(1);
+    let runtime = aerobench::driver::runtime(1).unwrap();
     let (target, client) = runtime.block_on(common::cluster(1));
     let config = setup(
         Mix::default(),

@@ -8,7 +8,7 @@
 mod analyze;
 mod run;
 
-use aerobench::groups::exit_with;
+use aerobench::exit_with;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

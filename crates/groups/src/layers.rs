@@ -14,7 +14,7 @@ use criterion::{BenchmarkGroup, Criterion};
 use tokio::runtime::Runtime;
 use tokio::sync::Barrier;
 
-use super as groups;
+use crate as groups;
 
 pub const NAMESPACE: &str = "test";
 /// Three bytes, so a get request is the 72 bytes the `floor` group mirrors.

@@ -1,8 +1,12 @@
 //! What every Criterion group shares: one target per process, a runtime, a connected
 //! client, the Criterion configuration with the flamegraph profiler, and the line that
 //! says what the numbers are measured against.
+//!
+//! A crate of its own so that only the benchmarks link criterion and pprof: the `aerobench`
+//! library and CLI, and the embedded server, carry no bench harness.
 
 pub mod layers;
+mod profiler;
 
 use std::sync::{Arc, OnceLock};
 
@@ -10,11 +14,13 @@ use aerospike_core::Client;
 use criterion::Criterion;
 use tokio::runtime::Runtime;
 
-use crate::cluster::Target;
-use crate::criterion_results::{RunRecord, criterion_dir};
-use crate::files::write_atomically;
-use crate::meta::Fingerprint;
-use crate::profile::Flamegraph;
+use aerobench::cluster::Target;
+use aerobench::criterion_results::{RunRecord, criterion_dir};
+pub use aerobench::exit_with;
+use aerobench::files::write_atomically;
+use aerobench::meta::Fingerprint;
+
+use crate::profiler::Flamegraph;
 
 /// The cluster, runtime and client a benchmark process uses.
 pub struct Bench {
@@ -26,13 +32,13 @@ pub struct Bench {
 
 /// Starts (once) the target selected by the environment, connects a client with default
 /// settings and prints the fingerprint line. A bad setting ends the process with its
-/// one-line error; the embedded server goes with it (see [`crate::cluster::embedded`]).
+/// one-line error; the embedded server goes with it (see [`aerobench::cluster::embedded`]).
 pub fn bench() -> &'static Bench {
     static BENCH: OnceLock<Bench> = OnceLock::new();
     BENCH.get_or_init(|| start().unwrap_or_else(|e| exit_with(e)))
 }
 
-fn start() -> Result<Bench, crate::cluster::Error> {
+fn start() -> Result<Bench, aerobench::cluster::Error> {
     let target = Target::from_env()?;
     let runtime = runtime(0);
     let client = runtime.block_on(target.connect(&target.client_policy()))?;
@@ -63,15 +69,9 @@ fn record_fingerprint(fingerprint: &Fingerprint) {
     }
 }
 
-/// Prints `aerobench: <message>` and exits with status 2.
-pub fn exit_with(message: impl std::fmt::Display) -> ! {
-    eprintln!("aerobench: {message}");
-    std::process::exit(2)
-}
-
 /// The driver's multi-thread runtime with `workers` worker threads (0 = one per core).
 pub fn runtime(workers: usize) -> Runtime {
-    crate::driver::runtime(workers)
+    aerobench::driver::runtime(workers)
         .unwrap_or_else(|e| exit_with(format!("cannot start a Tokio runtime: {e}")))
 }
 
