@@ -213,6 +213,47 @@ fn self_overhead_writes_its_result_under_reports_runs() {
 }
 
 #[test]
+fn bare_runs_count_every_call_and_write_their_result() {
+    let dir = scratch("bare");
+    for (load, name) in [(["-z", "4"], "async"), (["--threads", "4"], "sync")] {
+        let mut args = vec![
+            "run", "-d", "1", "--warmup", "1", "-k", "1000", "--seed", "--bare",
+        ];
+        args.extend(load);
+        let out = aerobench(&args, 1, &dir);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("summary (bare client loop)"), "{stdout}");
+        assert!(
+            !stdout.contains("latency"),
+            "a bare run records no latency:\n{stdout}"
+        );
+        let path = dir.join(
+            stdout
+                .lines()
+                .last()
+                .unwrap()
+                .trim_start_matches("result")
+                .trim(),
+        );
+        assert!(
+            path.to_string_lossy()
+                .ends_with(&format!("-{name}-bare.json")),
+            "{path:?}"
+        );
+        let result: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(result["knobs"]["bare"], true);
+        let bare = &result["bare"];
+        assert!(bare["ops"].as_u64().unwrap() > 0, "{bare}");
+        assert_eq!(bare["errors"], 0, "{bare}");
+        for figure in ["tps", "elapsed_s", "cpu_ns_per_op"] {
+            assert!(bare[figure].as_f64().unwrap() > 0.0, "{figure} in {bare}");
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn bad_input_is_one_line_naming_the_problem() {
     let dir = scratch("bad");
     for (args, needle) in [
@@ -225,6 +266,9 @@ fn bad_input_is_one_line_naming_the_problem() {
         (&["run", "--threads", "2", "--workers", "2"], "--workers"),
         (&["run", "-z", "4", "--threads", "2"], "--threads"),
         (&["run", "-d", "0"], "--duration"),
+        (&["run", "--bare", "-w", "I"], "--bare"),
+        (&["run", "--bare", "--batch-size", "4"], "--bare"),
+        (&["run", "--bare", "--self-overhead"], "--self-overhead"),
         (&["walk"], "walk"),
     ] {
         let out = aerobench(args, 1, &dir);

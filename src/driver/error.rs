@@ -15,6 +15,10 @@ pub enum ConfigError {
     NoTasks,
     #[error("--min-conns {min} is above --max-conns {max}: raise --max-conns or lower --min-conns")]
     Pool { min: usize, max: usize },
+    #[error(
+        "--bare runs single-key reads and writes drawn uniformly: use an RU or RR mix with --batch-size 1"
+    )]
+    NotBare,
 }
 
 /// Keys that `--seed` did not write.

@@ -8,11 +8,13 @@
 //! - [`recorder`]: per-thread shards the calls are counted into.
 //! - [`schedule`]: the per-second harvest and the CPU-time reads.
 //! - [`backend`]: the client call (async, blocking, or a ready stand-in) and its rows.
+//! - [`bare`]: the reference loop with nothing of ours around the call but a counter.
 //! - [`policy`]: timeout and pool knobs.
 //! - [`seed`]: loading the key space before a run.
 //! - [`cpu`]: process CPU time.
 
 pub mod backend;
+pub mod bare;
 pub mod cpu;
 mod error;
 pub mod policy;

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::driver::bare::Bare;
 use crate::driver::{Mode, Pool, Run};
 use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
@@ -31,6 +32,8 @@ pub struct Knobs {
     pub seeded: bool,
     /// The client call was replaced by a ready future: the figures are the harness's own.
     pub self_overhead: bool,
+    /// The bare reference loop ran: nothing recorded or checked (see `driver::bare`).
+    pub bare: bool,
 }
 
 /// The outcome of the whole measured span.
@@ -63,12 +66,45 @@ pub struct Document<'a> {
     pub seconds: &'a [Figures],
 }
 
-/// `reports/runs/<UTC timestamp>-<mode>.json`.
+/// The file of a bare run: no latency or per-second series, since a bare loop records none.
+#[derive(Debug, Serialize)]
+pub struct BareDocument<'a> {
+    pub fingerprint: &'a Fingerprint,
+    pub knobs: &'a Knobs,
+    pub bare: BareOutcome,
+}
+
+/// What a bare run counted over its measured span.
+#[derive(Debug, Serialize)]
+pub struct BareOutcome {
+    pub tps: f64,
+    /// Calls completed, failed or not.
+    pub ops: u64,
+    /// Calls that failed with anything but "key not found".
+    pub errors: u64,
+    pub elapsed_s: f64,
+    /// Process CPU time per call over the measured span.
+    pub cpu_ns_per_op: f64,
+}
+
+impl BareOutcome {
+    pub fn of(bare: &Bare) -> BareOutcome {
+        BareOutcome {
+            tps: bare.tps(),
+            ops: bare.ops,
+            errors: bare.errors,
+            elapsed_s: bare.elapsed.as_secs_f64(),
+            cpu_ns_per_op: bare.cpu_ns_per_op(),
+        }
+    }
+}
+
+/// `reports/runs/<UTC timestamp>-<mode>[-self-overhead|-bare].json`.
 pub fn default_path(knobs: &Knobs, now: SystemTime) -> PathBuf {
-    let overhead = if knobs.self_overhead {
-        "-self-overhead"
-    } else {
-        ""
+    let overhead = match (knobs.self_overhead, knobs.bare) {
+        (true, _) => "-self-overhead",
+        (_, true) => "-bare",
+        _ => "",
     };
     PathBuf::from("reports/runs").join(format!(
         "{}-{}{overhead}.json",
@@ -77,8 +113,8 @@ pub fn default_path(knobs: &Knobs, now: SystemTime) -> PathBuf {
     ))
 }
 
-/// Writes `document` to `path`, whole or not at all.
-pub fn write(path: &Path, document: &Document<'_>) -> Result<(), WriteError> {
+/// Writes `document` to `path` as JSON, whole or not at all.
+pub fn write(path: &Path, document: &impl Serialize) -> Result<(), WriteError> {
     let json = serde_json::to_vec_pretty(document).map_err(|e| WriteError {
         path: path.into(),
         source: e.into(),
@@ -150,6 +186,7 @@ mod tests {
             workers: 1,
             seeded: false,
             self_overhead: true,
+            bare: false,
         };
         let outcome = Outcome {
             figures: Figures::of(&Default::default(), Duration::from_secs(1)),

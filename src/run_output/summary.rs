@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::latency;
 use super::result::{Knobs, Outcome};
 use crate::driver::Mode;
+use crate::driver::bare::Bare;
 
 /// The summary block (several lines, ending with a newline).
 pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
@@ -14,25 +15,7 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
     let mut row = |name: &str, value: String| {
         let _ = writeln!(out, "{name:<12}{value}");
     };
-    row("mode", mode(knobs));
-    row(
-        "workload",
-        format!(
-            "{} over {} keys, object {}, batch {}{}",
-            knobs.workload.mix,
-            knobs.workload.keys,
-            knobs.workload.object,
-            knobs.workload.batch_size,
-            if knobs.seeded { ", seeded" } else { "" }
-        ),
-    );
-    row(
-        "measured",
-        format!(
-            "{:.0} s after {:.0} s warm-up",
-            knobs.duration_s, knobs.warmup_s
-        ),
-    );
+    what_ran(knobs, &mut row);
     row("TPS", format!("{:.0}", f.tps));
     row(
         "ops",
@@ -80,11 +63,55 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
     out
 }
 
+/// The summary block of a bare run: what ran, then only what a bare loop counts.
+pub fn bare_block(knobs: &Knobs, bare: &Bare) -> String {
+    let mut out = String::from("---- summary (bare client loop) ----\n");
+    let mut row = |name: &str, value: String| {
+        let _ = writeln!(out, "{name:<12}{value}");
+    };
+    what_ran(knobs, &mut row);
+    row("TPS", format!("{:.0}", bare.tps()));
+    row("ops", format!("{} (calls, failed or not)", bare.ops));
+    row("errors", format!("{} (key not found aside)", bare.errors));
+    row(
+        "CPU/op",
+        format!(
+            "{} (whole process, measured span; nothing recorded or checked)",
+            latency(bare.cpu_ns_per_op() as u64)
+        ),
+    );
+    out
+}
+
+/// The rows that say what ran: mode, workload, measured span.
+fn what_ran(knobs: &Knobs, row: &mut impl FnMut(&str, String)) {
+    row("mode", mode(knobs));
+    row(
+        "workload",
+        format!(
+            "{} over {} keys, object {}, batch {}{}",
+            knobs.workload.mix,
+            knobs.workload.keys,
+            knobs.workload.object,
+            knobs.workload.batch_size,
+            if knobs.seeded { ", seeded" } else { "" }
+        ),
+    );
+    row(
+        "measured",
+        format!(
+            "{:.0} s after {:.0} s warm-up",
+            knobs.duration_s, knobs.warmup_s
+        ),
+    );
+}
+
 /// The line printed before the run starts.
 pub fn heading(knobs: &Knobs) -> String {
-    let overhead = match knobs.self_overhead {
-        true => " (self-overhead: the client call replaced by a ready future)",
-        false => "",
+    let overhead = match (knobs.self_overhead, knobs.bare) {
+        (true, _) => " (self-overhead: the client call replaced by a ready future)",
+        (_, true) => " (bare: nothing around the client call but a counter)",
+        _ => "",
     };
     format!(
         "running {}: {} over {} keys for {:.0} s after {:.0} s warm-up{overhead}",

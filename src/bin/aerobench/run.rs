@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aerobench::cluster::Target;
+use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
 use aerobench::run_output::progress::Progress;
-use aerobench::run_output::result::{self, Document, Knobs, Outcome};
+use aerobench::run_output::result::{self, BareDocument, BareOutcome, Document, Knobs, Outcome};
 use aerobench::run_output::{summary, ticker};
 use aerobench::stats::Figures;
 use aerobench::workload::{MAX_BATCH, Mix, ObjectSpec, Workload};
@@ -66,9 +67,15 @@ pub struct RunArgs {
     /// Where to write the JSON result (default reports/runs/<timestamp>-<mode>.json).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Replace the client call with a ready future, measuring the harness's own cost.
+    /// Replace the client call with a ready future, measuring the harness's own cost (a
+    /// lower bound: a ready future shows none of the costs real I/O brings).
     #[arg(long)]
     self_overhead: bool,
+    /// Run the bare reference instead: the same calls with nothing around them but a
+    /// counter (no latency, no checks, no ticker); a normal run's TPS and CPU/op against
+    /// this one's are the harness's cost.
+    #[arg(long, conflicts_with = "self_overhead")]
+    bare: bool,
 }
 
 impl RunArgs {
@@ -101,6 +108,9 @@ impl RunArgs {
         };
         config.validate()?;
         pool.validate()?;
+        if self.bare {
+            driver::bare::check(&config)?;
+        }
         Ok((config, pool))
     }
 
@@ -119,6 +129,7 @@ impl RunArgs {
             },
             seeded: self.seed,
             self_overhead: self.self_overhead,
+            bare: self.bare,
         }
     }
 }
@@ -143,6 +154,16 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
         seed(&runtime, &client, config)?;
     }
     println!("{}", summary::heading(&knobs));
+    if args.bare {
+        let bare = measure_bare(&runtime, &target, &policy, client, config)?;
+        print!("{}", summary::bare_block(&knobs, &bare));
+        let document = BareDocument {
+            fingerprint: &fingerprint,
+            knobs: &knobs,
+            bare: BareOutcome::of(&bare),
+        };
+        return save(args, &knobs, &document);
+    }
     let run = measure(
         &runtime,
         &target,
@@ -153,18 +174,13 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
     )?;
     let outcome = Outcome::of(&run);
     print!("{}", summary::block(&knobs, &outcome));
-    let path = args
-        .json
-        .clone()
-        .unwrap_or_else(|| result::default_path(&knobs, SystemTime::now()));
     let document = Document {
         fingerprint: &fingerprint,
         knobs: &knobs,
         outcome: &outcome,
         seconds: &run.seconds,
     };
-    result::write(&path, &document)?;
-    println!("{:<12}{}", "result", path.display());
+    save(args, &knobs, &document)?;
     match outcome.figures.mismatches {
         0 => Ok(()),
         n => Err(anyhow::anyhow!(
@@ -172,6 +188,33 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
              re-seed (--seed) if the data came from a run with another object spec"
         )),
     }
+}
+
+/// Writes the JSON result where `--json` says, or under reports/runs/, and says where.
+fn save(args: &RunArgs, knobs: &Knobs, document: &impl serde::Serialize) -> anyhow::Result<()> {
+    let path = args
+        .json
+        .clone()
+        .unwrap_or_else(|| result::default_path(knobs, SystemTime::now()));
+    result::write(&path, document)?;
+    println!("{:<12}{}", "result", path.display());
+    Ok(())
+}
+
+/// Runs the bare reference loop in the configured mode.
+fn measure_bare(
+    runtime: &tokio::runtime::Runtime,
+    target: &Target,
+    policy: &aerospike_core::ClientPolicy,
+    client: Arc<aerospike_core::Client>,
+    config: &Config,
+) -> anyhow::Result<Bare> {
+    Ok(match config.mode {
+        Mode::Async { tasks } => driver::bare::run_tasks(runtime, client, config, tasks),
+        Mode::Sync { threads } => {
+            driver::bare::run_threads(&target.connect_blocking(policy)?, config, threads)
+        }
+    })
 }
 
 fn seed(

@@ -1,0 +1,218 @@
+//! The bare reference: the workload as users write it themselves (per task a small RNG,
+//! `Key::new`, `get` or `put` with the run's policies), with nothing of ours around the
+//! client call but a counter: no latency recording, no result check, no ticker.
+//!
+//! `aerobench run --bare` runs it, so the harness's cost is the ratio of two runs on the
+//! same machine and target. `--self-overhead` (a ready future in place of the client) is
+//! only a lower bound: it cannot show the wake-ups, timers and cache pressure real I/O brings.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aerospike_core::{Bins, Client, Error, Key, ResultCode};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use super::{Config, ConfigError, LINGER, cpu};
+use crate::workload::{self, Access, Mix, ObjectSpec};
+
+/// What a bare run measured over its measured span (warm-up excluded).
+#[derive(Debug, Clone, Copy)]
+pub struct Bare {
+    /// Calls completed, failed or not.
+    pub ops: u64,
+    /// Calls that failed with anything but "key not found".
+    pub errors: u64,
+    pub elapsed: Duration,
+    /// Process CPU time (user + system).
+    pub cpu: Duration,
+}
+
+impl Bare {
+    pub fn tps(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn cpu_ns_per_op(&self) -> f64 {
+        self.cpu.as_nanos() as f64 / self.ops.max(1) as f64
+    }
+}
+
+/// The calls a bare run can make: single-key reads and writes drawn uniformly.
+pub fn check(config: &Config) -> Result<(), ConfigError> {
+    if config.workload.batch_size != 1 || config.workload.mix.sequential() {
+        return Err(ConfigError::NotBare);
+    }
+    Ok(())
+}
+
+/// Runs the bare loop with `tasks` async tasks on `runtime`, sharing `client`.
+pub fn run_tasks(
+    runtime: &tokio::runtime::Runtime,
+    client: Arc<Client>,
+    config: &Config,
+    tasks: usize,
+) -> Bare {
+    let state = Shared::new(config, tasks);
+    let handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            let (client, state) = (client.clone(), state.clone());
+            runtime.spawn(async move {
+                let mut draw = Draw::new(&state.config, task);
+                while !state.stop.load(Ordering::Relaxed) {
+                    let (key, access) = draw.next();
+                    let policies = &state.policies;
+                    let answer = match access {
+                        Access::Read => client.get(&policies.read, &key, Bins::All).await.err(),
+                        Access::Write => {
+                            let bins = [draw.bin()];
+                            client.put(&policies.write, &key, &bins).await.err()
+                        }
+                    };
+                    state.counters[task].count(answer);
+                }
+            })
+        })
+        .collect();
+    let bare = state.measure();
+    runtime.block_on(async {
+        let linger = tokio::time::Instant::now() + LINGER;
+        for handle in handles {
+            let abort = handle.abort_handle();
+            if tokio::time::timeout_at(linger, handle).await.is_err() {
+                abort.abort();
+            }
+        }
+    });
+    bare
+}
+
+/// Runs the bare loop with `threads` OS threads sharing the blocking `client`.
+pub fn run_threads(client: &aerospike_sync::Client, config: &Config, threads: usize) -> Bare {
+    let state = Shared::new(config, threads);
+    std::thread::scope(|s| {
+        for thread in 0..threads {
+            let state = &state;
+            s.spawn(move || {
+                let mut draw = Draw::new(&state.config, thread);
+                while !state.stop.load(Ordering::Relaxed) {
+                    let (key, access) = draw.next();
+                    let policies = &state.policies;
+                    let answer = match access {
+                        Access::Read => client.get(&policies.read, &key, Bins::All).err(),
+                        Access::Write => client.put(&policies.write, &key, &[draw.bin()]).err(),
+                    };
+                    state.counters[thread].count(answer);
+                }
+            });
+        }
+        state.measure()
+    })
+}
+
+/// What the callers and the measuring thread share.
+#[derive(Clone)]
+struct Shared {
+    config: Config,
+    policies: Arc<super::Policies>,
+    stop: Arc<AtomicBool>,
+    counters: Arc<[Counter]>,
+}
+
+impl Shared {
+    fn new(config: &Config, callers: usize) -> Shared {
+        Shared {
+            config: *config,
+            policies: Arc::new(config.calls().policies),
+            stop: Arc::new(AtomicBool::new(false)),
+            counters: (0..callers).map(|_| Counter::default()).collect(),
+        }
+    }
+
+    /// Sleeps through the warm-up, reads the counters and CPU time, sleeps through the
+    /// measured span, reads them again, and tells the callers to stop.
+    fn measure(&self) -> Bare {
+        std::thread::sleep(self.config.warmup);
+        let (ops, errors, cpu, start) = (
+            self.ops(),
+            self.errors(),
+            cpu::process_time(),
+            Instant::now(),
+        );
+        std::thread::sleep(self.config.duration);
+        let bare = Bare {
+            ops: self.ops() - ops,
+            errors: self.errors() - errors,
+            elapsed: start.elapsed(),
+            cpu: cpu::process_time() - cpu,
+        };
+        self.stop.store(true, Ordering::Relaxed);
+        bare
+    }
+
+    fn ops(&self) -> u64 {
+        self.counters
+            .iter()
+            .map(|c| c.ops.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    fn errors(&self) -> u64 {
+        self.counters
+            .iter()
+            .map(|c| c.errors.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+/// One caller's counts, on a cache line of its own so callers never share one.
+#[derive(Default)]
+#[repr(align(128))]
+struct Counter {
+    ops: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Counter {
+    /// Only this caller writes its counter, so a load and a store suffice (no locked add).
+    fn count(&self, error: Option<Error>) {
+        let bump = |n: &AtomicU64| n.store(n.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        bump(&self.ops);
+        if error.is_some_and(|e| e.server_result_code() != Some(ResultCode::KeyNotFoundError)) {
+            bump(&self.errors);
+        }
+    }
+}
+
+/// One caller's next key and access, from a small RNG of its own.
+struct Draw {
+    rng: SmallRng,
+    keys: u64,
+    mix: Mix,
+    object: ObjectSpec,
+    id: u64,
+}
+
+impl Draw {
+    fn new(config: &Config, caller: usize) -> Draw {
+        Draw {
+            rng: SmallRng::seed_from_u64(caller as u64),
+            keys: config.workload.keys,
+            mix: config.workload.mix,
+            object: config.workload.object,
+            id: 0,
+        }
+    }
+
+    fn next(&mut self) -> (Key, Access) {
+        self.id = self.rng.random_range(0..self.keys);
+        let access = self.mix.access(self.rng.random_range(0..100));
+        (workload::key(self.id), access)
+    }
+
+    /// The bin a write of the last drawn key carries.
+    fn bin(&self) -> aerospike_core::Bin {
+        workload::bin(self.object, self.id)
+    }
+}
