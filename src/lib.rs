@@ -8,6 +8,8 @@
 //! - [`criterion_results`]: Criterion's saved results read back (baseline comparison, batch
 //!   model), and the fingerprint kept beside them.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
+//! - [`compare`]: two commits or two clients built side by side and compared benchmark by
+//!   benchmark (`aerobench compare`).
 //! - [`files`]: results and reports written whole or not at all.
 //! - [`groups`]: what every Criterion group shares (the target, a runtime, a client, the
 //!   configuration) and the helpers of the per-layer groups; [`profile`]: their flamegraphs.
@@ -20,6 +22,7 @@
 pub use aerobench_server as server;
 
 pub mod cluster;
+pub mod compare;
 pub mod criterion_results;
 pub mod driver;
 pub mod files;
