@@ -193,7 +193,7 @@ fn measure_and_report(
     }
     let header = |label: &str, record: &Option<crate::criterion_results::RunRecord>| match record {
         Some(r) => format!("{label}: {}", r.fingerprint),
-        None => format!("{label}: no fingerprint recorded"),
+        None => format!("{label}: no fingerprint recorded (its groups reach no cluster)"),
     };
     println!();
     println!("A = {}", header(la, &checked.a));
