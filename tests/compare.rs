@@ -354,14 +354,18 @@ fn a_raised_cancel_stops_the_child_and_its_group() {
     let dir = scratch("cancel");
     let cancel = Cancel::new();
     let raiser = cancel.clone();
+    let pid_file = dir.join("pid");
+    let written = pid_file.clone();
+    // Cancels once the shell has started its own child (and said which it is).
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
+        while !std::fs::read_to_string(&written).is_ok_and(|p| p.ends_with('\n')) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         raiser.raise();
     });
-    let pid_file = dir.join("pid");
     let mut command = Command::new("sh");
     command.arg("-c").arg(format!(
-        "sleep 600 & echo $! > {}; wait",
+        "sleep 600 & echo $! > {}.tmp; mv {0}.tmp {0}; wait",
         pid_file.display()
     ));
     let (out, err) = (dir.join("out"), dir.join("err"));
