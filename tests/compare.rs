@@ -381,8 +381,18 @@ fn a_raised_cancel_stops_the_child_and_its_group() {
         result.err()
     );
     // The grandchild went with it.
+    // The grandchild went with it (SIGKILL is delivered at once, the exit a moment later).
     let pid = std::fs::read_to_string(&pid_file).unwrap();
-    assert!(!Path::new(&format!("/proc/{}", pid.trim())).exists() || is_zombie(pid.trim()));
+    let gone = || !Path::new(&format!("/proc/{}", pid.trim())).exists() || is_zombie(pid.trim());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !gone() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        gone(),
+        "the shell's child {} outlived the cancel",
+        pid.trim()
+    );
 
     let mut sleep = Command::new("sleep");
     sleep.arg("600");
