@@ -117,7 +117,8 @@ pub fn sides(repo: &Path, options: &Options, cancel: &Cancel) -> Result<[Side; 2
         let side = |prefix: &str, spec: &str| -> Result<Side, CompareError> {
             Ok(Side {
                 label: format!("{prefix}-client"),
-                commit: "HEAD".into(),
+                commit: worktree::full_hash(repo, "HEAD", cancel)?,
+                named: "HEAD".into(),
                 client: Some(ClientSource::parse(spec)?),
             })
         };
@@ -126,7 +127,8 @@ pub fn sides(repo: &Path, options: &Options, cancel: &Cancel) -> Result<[Side; 2
         let side = |prefix: &str, commit: &str| -> Result<Side, CompareError> {
             Ok(Side {
                 label: format!("{prefix}-{}", worktree::short_hash(repo, commit, cancel)?),
-                commit: commit.into(),
+                commit: worktree::full_hash(repo, commit, cancel)?,
+                named: commit.into(),
                 client: None,
             })
         };

@@ -23,8 +23,10 @@ const SERVER: &str = "aerobench-server";
 pub struct Side {
     /// `a-<short hash>` or `a-client`: the baseline name and the folder name.
     pub label: String,
-    /// What `git worktree add` checks out.
+    /// What `git worktree add` checks out: a full hash, fixed at the start.
     pub commit: String,
+    /// The commit as the user named it (`HEAD~1`), for messages.
+    pub named: String,
     pub client: Option<ClientSource>,
 }
 
@@ -108,7 +110,7 @@ impl Side {
                 return Err(SideError::NoBench {
                     side: self.label.clone(),
                     bench: bench.clone(),
-                    commit: self.commit.clone(),
+                    commit: self.named.clone(),
                 });
             }
         }
@@ -116,8 +118,8 @@ impl Side {
             client.apply(&tree.path().join("Cargo.toml"))?;
         }
         let what = match &self.client {
-            Some(c) => format!("{}, aerospike-core {}", self.commit, c.describe()),
-            None => self.commit.clone(),
+            Some(c) => format!("{}, aerospike-core {}", self.named, c.describe()),
+            None => self.named.clone(),
         };
         eprintln!("compare: building {} ({what})", self.label);
         let (json, log) = (dir.join("build.json"), dir.join("build.log"));

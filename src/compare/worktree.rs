@@ -50,15 +50,25 @@ pub fn toplevel(dir: &Path, cancel: &Cancel) -> Result<PathBuf, GitError> {
 
 /// The short hash of `commit` (anything `git rev-parse` accepts).
 pub fn short_hash(repo: &Path, commit: &str, cancel: &Cancel) -> Result<String, GitError> {
+    rev_parse(repo, commit, true, cancel)
+}
+
+/// The full hash of `commit`: what a side checks out, fixed when the comparison starts, so
+/// a commit made while it runs (HEAD moving) does not change what the second side builds.
+pub fn full_hash(repo: &Path, commit: &str, cancel: &Cancel) -> Result<String, GitError> {
+    rev_parse(repo, commit, false, cancel)
+}
+
+fn rev_parse(repo: &Path, commit: &str, short: bool, cancel: &Cancel) -> Result<String, GitError> {
     let spec = format!("{commit}^{{commit}}");
-    git(
-        repo,
-        &["rev-parse", "--short", "--verify", "--quiet", &spec],
-        cancel,
-    )?
-    .ok()
-    .filter(|h| !h.is_empty())
-    .ok_or_else(|| GitError::UnknownCommit(commit.into()))
+    let mut args = vec!["rev-parse", "--verify", "--quiet", &spec];
+    if short {
+        args.insert(1, "--short");
+    }
+    git(repo, &args, cancel)?
+        .ok()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| GitError::UnknownCommit(commit.into()))
 }
 
 /// A detached checkout of one commit, removed on drop.
