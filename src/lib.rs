@@ -8,6 +8,8 @@
 //! - [`criterion_results`]: Criterion's saved results read back (baseline comparison, batch
 //!   model), and the fingerprint kept beside them.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
+//! - [`compare`]: two commits or two clients built side by side and compared benchmark by
+//!   benchmark (`aerobench compare`).
 //! - [`files`]: results and reports written whole or not at all.
 //! - [`profile`]: flamegraphs drawn from folded stacks, and differential ones. What every
 //!   Criterion group shares (and the pprof sampling) is the `groups` crate (`crates/groups`),
@@ -21,6 +23,7 @@
 pub use aerobench_server as server;
 
 pub mod cluster;
+pub mod compare;
 pub mod criterion_results;
 pub mod driver;
 pub mod files;

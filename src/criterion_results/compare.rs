@@ -8,7 +8,7 @@
 //! 97.5th percentiles. The verdict applies Criterion's threshold rule: a change counts only
 //! when the whole interval lies beyond ±1% noise.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -59,6 +59,26 @@ pub struct Row {
     /// Relative change of the mean time from A to B (0.05 = 5% slower).
     pub change: Estimate,
     pub verdict: Verdict,
+}
+
+impl Row {
+    /// Where the differential flamegraph of this benchmark from `a` to `b` is drawn: beside
+    /// B's own profile, so Criterion's page and the report find it.
+    pub fn diff_flamegraph(&self, a: &str, b: &str) -> PathBuf {
+        self.b.dir.join("profile").join(format!("diff-{a}-{b}.svg"))
+    }
+}
+
+/// No benchmark holds both baselines: nothing to compare.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no benchmark has both baselines {a} and {b} under {}: save them with `cargo bench -- --save-baseline <name>`",
+    root.display()
+)]
+pub struct NoCommonBaselines {
+    pub root: PathBuf,
+    pub a: String,
+    pub b: String,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +145,20 @@ pub fn compare(root: &Path, a: &str, b: &str) -> Vec<Row> {
             })
         })
         .collect()
+}
+
+/// Like [`compare`], but an empty comparison is an error: a caller that saved both baselines
+/// expects rows, and an empty table would hide that the runs saved nothing.
+pub fn compare_saved(root: &Path, a: &str, b: &str) -> Result<Vec<Row>, NoCommonBaselines> {
+    let rows = compare(root, a, b);
+    if rows.is_empty() {
+        return Err(NoCommonBaselines {
+            root: root.into(),
+            a: a.into(),
+            b: b.into(),
+        });
+    }
+    Ok(rows)
 }
 
 /// The comparison as a Markdown table.

@@ -276,7 +276,7 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
         .iter()
         .map(|row| {
             let ci = row.change.confidence_interval;
-            let diff = row.b.dir.join("profile").join(format!("diff-{a}-{b}.svg"));
+            let diff = row.diff_flamegraph(a, b);
             let verdict = Cell {
                 text: row.verdict.label().into(),
                 link: diff

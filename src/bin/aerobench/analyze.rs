@@ -67,15 +67,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
 
 pub fn baselines(args: &BaselinesArgs) -> anyhow::Result<()> {
     let dir = args.dir.clone().unwrap_or_else(criterion_dir);
-    let rows = compare::compare(&dir, &args.a, &args.b);
-    if rows.is_empty() {
-        anyhow::bail!(
-            "no benchmark has both baselines {} and {} under {}: save them with `cargo bench -- --save-baseline <name>`",
-            args.a,
-            args.b,
-            dir.display()
-        );
-    }
+    let rows = compare::compare_saved(&dir, &args.a, &args.b)?;
     if args.regressed {
         rows.iter()
             .filter(|r| r.verdict == Verdict::Regressed)

@@ -4,8 +4,10 @@
 //! - `report`: the HTML and Markdown report of the last benchmark run.
 //! - `baselines`: two saved Criterion baselines compared benchmark by benchmark.
 //! - `diff-flamegraph`: a differential flamegraph from two folded-stack files.
+//! - `compare`: two commits, or two clients, built and compared benchmark by benchmark.
 
 mod analyze;
+mod compare;
 mod run;
 
 use aerobench::exit_with;
@@ -31,6 +33,8 @@ enum Command {
     Baselines(analyze::BaselinesArgs),
     /// Draws a differential flamegraph from two `stacks.folded` files.
     DiffFlamegraph(analyze::DiffArgs),
+    /// Compares two commits (or with --client two aerospike-core sources) benchmark by benchmark.
+    Compare(compare::CompareArgs),
 }
 
 fn main() {
@@ -39,6 +43,7 @@ fn main() {
         Command::Report(args) => analyze::report(&args),
         Command::Baselines(args) => analyze::baselines(&args),
         Command::DiffFlamegraph(args) => analyze::diff_flamegraph(&args),
+        Command::Compare(args) => compare::main(args),
     };
     if let Err(e) = result {
         exit_with(e);
@@ -60,6 +65,9 @@ fn parse() -> Cli {
         {
             e.exit()
         }
+        Err(e) if std::env::args().nth(1).as_deref() == Some("compare") => {
+            compare::exit(2, compare_usage(&e))
+        }
         Err(e) => {
             let text = e.render().to_string();
             let mut parts: Vec<&str> = text
@@ -72,4 +80,23 @@ fn parse() -> Cli {
             exit_with(parts.join("; "))
         }
     }
+}
+
+/// `compare`'s bad input as `scripts/compare` said it: `unknown option --x (see --help)`,
+/// or clap's own first line for anything else.
+fn compare_usage(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    if e.kind() == ErrorKind::UnknownArgument && arg.starts_with('-') {
+        return format!("unknown option {arg} (see --help)");
+    }
+    let text = e.render().to_string();
+    let first = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or("invalid arguments");
+    format!("{first} (see --help)")
 }

@@ -1,0 +1,292 @@
+//! `aerobench compare`: two commits of this suite, or two `aerospike-core` sources, compared
+//! benchmark by benchmark.
+//!
+//! Each side is checked out in its own git worktree under `target/compare/` and built into
+//! the repository's own target folder (so dependencies are built once); its binaries are
+//! copied out right after its build. The bench targets then run alternately, A then B,
+//! against the same target (the environment's `AEROBENCH_*` / `AEROSPIKE_*` settings), so
+//! drift of the machine hits both. Results are saved as Criterion baselines named after the
+//! sides in `target/compare/criterion`; the sides' fingerprints must match (see
+//! [`fingerprint`]) unless forced. Then one table (benchmark, A, B, change, 95% CI,
+//! verdict), a differential flamegraph for each regressed benchmark, and
+//! `reports/compare-<A>-<B>/index.html`.
+//!
+//! - [`side`]: one side, its build and its runs; [`client_source`]: `--client`'s manifest
+//!   edit; [`worktree`]: the checkouts; [`process`]: the programs run, with bounded waits
+//!   and Ctrl-C; [`fingerprint`]: the refusal of sides that measured different things.
+
+pub mod client_source;
+pub mod fingerprint;
+pub mod process;
+pub mod side;
+pub mod worktree;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::criterion_results::compare::{self as baselines, NoCommonBaselines, Row, Verdict};
+use crate::profile::FOLDED;
+use crate::site::{self, SiteError};
+use client_source::{ClientSource, ClientSourceError};
+use fingerprint::FingerprintError;
+use process::{Cancel, ProcessError};
+use side::{Built, Side, SideError};
+use worktree::GitError;
+
+/// What to compare and how: the command line, parsed.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The two things compared: commits, or with `client`, client sources.
+    pub a: String,
+    pub b: String,
+    /// Compare two `aerospike-core` sources (a version or a checkout) at HEAD.
+    pub client: bool,
+    pub benches: Vec<String>,
+    /// Criterion's filter, passed to every bench target.
+    pub filter: Option<String>,
+    pub quick: bool,
+    /// Compare even when the fingerprints differ.
+    pub force: bool,
+    /// Seconds of profiling per side for each regressed benchmark.
+    pub profile_time: f64,
+}
+
+/// Why a comparison stopped. Each is one line; [`CompareError::exit_code`] says how the
+/// process ends.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Client(#[from] ClientSourceError),
+    #[error(transparent)]
+    Side(#[from] SideError),
+    #[error(transparent)]
+    Fingerprint(#[from] FingerprintError),
+    #[error(transparent)]
+    NoRows(#[from] NoCommonBaselines),
+    #[error(transparent)]
+    Report(#[from] SiteError),
+    #[error("cannot keep the fingerprint: {0}")]
+    Keep(#[from] crate::files::WriteError),
+    #[error(transparent)]
+    Flamegraph(#[from] crate::profile::FlamegraphError),
+}
+
+impl CompareError {
+    /// 130 after Ctrl-C, as a shell reports an interrupted command; 2 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        let process = match self {
+            CompareError::Git(GitError::Process(p)) => Some(p),
+            CompareError::Side(SideError::Process(p)) => Some(p),
+            CompareError::Side(SideError::Git(GitError::Process(p))) => Some(p),
+            _ => None,
+        };
+        match process {
+            Some(ProcessError::Cancelled) => 130,
+            _ => 2,
+        }
+    }
+}
+
+/// What a finished comparison printed and wrote.
+#[derive(Debug)]
+pub struct Outcome {
+    pub rows: Vec<Row>,
+    pub table: String,
+    pub report: PathBuf,
+}
+
+/// The two sides `options` name, checked before anything is built: the commits resolve,
+/// the client sources exist.
+pub fn sides(repo: &Path, options: &Options, cancel: &Cancel) -> Result<[Side; 2], CompareError> {
+    if options.benches.is_empty() || options.benches.iter().any(|b| b.is_empty()) {
+        return Err(CompareError::Usage(
+            "--benches needs a comma-separated list of bench targets, e.g. single_op,batch".into(),
+        ));
+    }
+    if !(options.profile_time.is_finite() && options.profile_time > 0.0) {
+        return Err(CompareError::Usage(format!(
+            "--profile-time {} must be a positive number of seconds",
+            options.profile_time
+        )));
+    }
+    if options.client {
+        let side = |prefix: &str, spec: &str| -> Result<Side, CompareError> {
+            Ok(Side {
+                label: format!("{prefix}-client"),
+                commit: worktree::full_hash(repo, "HEAD", cancel)?,
+                named: "HEAD".into(),
+                client: Some(ClientSource::parse(spec)?),
+            })
+        };
+        Ok([side("a", &options.a)?, side("b", &options.b)?])
+    } else {
+        let side = |prefix: &str, commit: &str| -> Result<Side, CompareError> {
+            Ok(Side {
+                label: format!("{prefix}-{}", worktree::short_hash(repo, commit, cancel)?),
+                commit: worktree::full_hash(repo, commit, cancel)?,
+                named: commit.into(),
+                client: None,
+            })
+        };
+        Ok([side("a", &options.a)?, side("b", &options.b)?])
+    }
+}
+
+/// Runs the whole comparison in the repository holding `start` (usually the current
+/// folder); prints progress on stderr and the header and table on stdout.
+pub fn run(start: &Path, options: &Options, cancel: &Cancel) -> Result<Outcome, CompareError> {
+    let repo = worktree::toplevel(start, cancel)?;
+    let [a, b] = sides(&repo, options, cancel)?;
+    let target_dir = repo.join("target");
+    let work = target_dir.join("compare");
+    let criterion = work.join("criterion");
+    let labels = [a.label.clone(), b.label.clone()];
+    // Results of an earlier comparison under the same labels would mix into this table.
+    forget(&criterion, &labels);
+    let result = measure_and_report(&repo, &work, &criterion, [a, b], options, cancel);
+    if let Err(e) = &result {
+        // A run stopped half-way leaves half a set of baselines, which is no comparison:
+        // none is left to be mistaken for one. (A refused comparison keeps its complete set.)
+        if matches!(
+            e,
+            CompareError::Side(_) | CompareError::Git(_) | CompareError::Keep(_)
+        ) {
+            forget(&criterion, &labels);
+        }
+    }
+    result
+}
+
+fn measure_and_report(
+    repo: &Path,
+    work: &Path,
+    criterion: &Path,
+    [a, b]: [Side; 2],
+    options: &Options,
+    cancel: &Cancel,
+) -> Result<Outcome, CompareError> {
+    let target_dir = repo.join("target");
+    let built_a = a.build(repo, work, &target_dir, &options.benches, cancel)?;
+    let built_b = b.build(repo, work, &target_dir, &options.benches, cancel)?;
+    let mut args = vec![];
+    if options.quick {
+        args.push("--quick".to_string());
+    }
+    args.extend(options.filter.clone());
+    for bench in &options.benches {
+        for side in [&built_a, &built_b] {
+            let label = &side.side.label;
+            eprintln!("compare: running {bench} for {label}");
+            let _ = std::fs::remove_file(crate::criterion_results::RunRecord::path(criterion));
+            let mut run_args = vec!["--save-baseline".to_string(), label.clone()];
+            run_args.extend(args.iter().cloned());
+            side.run(bench, &run_args, criterion, None, cancel)?;
+            fingerprint::keep(criterion, label, bench)?;
+        }
+    }
+    let (la, lb) = (&a.label, &b.label);
+    let checked = fingerprint::check(criterion, la, lb, &options.benches, options.force)?;
+    for note in &checked.notes {
+        eprintln!("compare: {note}");
+    }
+    let header = |label: &str, record: &Option<crate::criterion_results::RunRecord>| match record {
+        Some(r) => format!("{label}: {}", r.fingerprint),
+        None => format!("{label}: no fingerprint recorded (its groups reach no cluster)"),
+    };
+    println!();
+    println!("A = {}", header(la, &checked.a));
+    println!("B = {}", header(lb, &checked.b));
+    println!();
+    let rows = baselines::compare_saved(criterion, la, lb)?;
+    let table = baselines::render(&rows, la, lb);
+    print!("{table}");
+    for row in rows.iter().filter(|r| r.verdict == Verdict::Regressed) {
+        if let Err(e) = diff_flamegraph(work, row, [&built_a, &built_b], options, cancel) {
+            if matches!(
+                e,
+                CompareError::Side(SideError::Process(ProcessError::Cancelled))
+            ) {
+                return Err(e);
+            }
+            eprintln!("compare: no differential flamegraph for {}: {e}", row.a.id);
+        }
+    }
+    let name = format!("compare-{la}-{lb}");
+    let report = site::write(&site::Options {
+        criterion_dir: criterion.to_path_buf(),
+        runs_dir: repo.join("reports").join("runs"),
+        out_dir: repo.join("reports").join(&name),
+        compare: Some((la.clone(), lb.clone())),
+    })?;
+    println!(
+        "report: {}",
+        report.strip_prefix(repo).unwrap_or(&report).display()
+    );
+    Ok(Outcome {
+        rows,
+        table,
+        report,
+    })
+}
+
+/// Profiles one regressed benchmark on both sides (each into its own Criterion folder,
+/// `target/compare/profile-<side>`), then colours B's flamegraph by the change from A.
+fn diff_flamegraph(
+    work: &Path,
+    row: &Row,
+    sides: [&Built; 2],
+    options: &Options,
+    cancel: &Cancel,
+) -> Result<(), CompareError> {
+    let criterion = work.join("criterion");
+    let bench_dir = row.b.dir.strip_prefix(&criterion).unwrap_or(&row.b.dir);
+    let mut folded = vec![];
+    for side in sides {
+        let label = &side.side.label;
+        eprintln!("compare: profiling {} for {label}", row.a.id);
+        let home = work.join(format!("profile-{label}"));
+        let args = [
+            "--profile-time".to_string(),
+            options.profile_time.to_string(),
+            "--exact".into(),
+            row.a.id.clone(),
+        ];
+        let limit = Duration::from_secs_f64(options.profile_time * 10.0 + 600.0);
+        side.run(&row.a.group, &args, &home, Some(limit), cancel)?;
+        folded.push(home.join(bench_dir).join("profile").join(FOLDED));
+    }
+    let (la, lb) = (&sides[0].side.label, &sides[1].side.label);
+    let out = row.diff_flamegraph(la, lb);
+    let title = format!("{}: {la} -> {lb}", row.a.id);
+    crate::profile::differential(&folded[0], &folded[1], &title, &out)?;
+    eprintln!("compare: differential flamegraph: {}", out.display());
+    Ok(())
+}
+
+/// Removes every Criterion run folder named after one of `labels` under `criterion`, and
+/// the sides' kept fingerprints.
+fn forget(criterion: &Path, labels: &[String]) {
+    fn visit(dir: &Path, labels: &[String]) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
+            let named = path
+                .file_name()
+                .is_some_and(|n| labels.iter().any(|l| n == l.as_str()));
+            if named && path.join("benchmark.json").is_file() {
+                let _ = std::fs::remove_dir_all(&path);
+            } else {
+                visit(&path, labels);
+            }
+        }
+    }
+    visit(criterion, labels);
+    for label in labels {
+        let _ = std::fs::remove_dir_all(criterion.join("aerobench").join(label));
+    }
+}
