@@ -28,6 +28,10 @@ pub struct Fingerprint {
     pub client: String,
     pub commit: String,
     pub machine: String,
+    /// Where the server and the client ran: `shared` (every core for both) or e.g.
+    /// `server:0,client:1`. Results saved before it was recorded read as empty.
+    #[serde(default)]
+    pub cpus: String,
 }
 
 impl Fingerprint {
@@ -39,6 +43,7 @@ impl Fingerprint {
             && self.network == other.network
             && self.server == other.server
             && self.machine == other.machine
+            && self.cpus == other.cpus
     }
 }
 
@@ -46,7 +51,7 @@ impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "target={} nodes={} [{}] network={} server={} client=aerospike-core {} commit={} machine={}",
+            "target={} nodes={} [{}] network={} server={} client=aerospike-core {} commit={} machine={} cpus={}",
             self.target,
             self.nodes,
             self.hosts.join(","),
@@ -54,7 +59,8 @@ impl fmt::Display for Fingerprint {
             self.server,
             self.client,
             self.commit,
-            self.machine
+            self.machine,
+            self.cpus
         )
     }
 }

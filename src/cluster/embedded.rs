@@ -12,6 +12,9 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use std::os::unix::process::CommandExt;
+
+use super::placement::{CpuSet, pin_current_thread};
 use super::{Error, SettingError};
 use crate::server::READY_PREFIX;
 
@@ -31,10 +34,21 @@ pub struct EmbeddedServer {
 }
 
 impl EmbeddedServer {
-    /// Starts `binary` with `nodes` nodes on free loopback ports plus `extra_args`, and waits
-    /// for its ready line.
-    pub fn start(binary: &Path, nodes: usize, extra_args: &[String]) -> Result<Self, Error> {
-        let mut child = Command::new(binary)
+    /// Starts `binary` with `nodes` nodes on free loopback ports plus `extra_args`, on
+    /// `cpus` when given, and waits for its ready line.
+    pub fn start(
+        binary: &Path,
+        nodes: usize,
+        extra_args: &[String],
+        cpus: Option<&CpuSet>,
+    ) -> Result<Self, Error> {
+        let mut command = Command::new(binary);
+        if let Some(mask) = cpus.map(CpuSet::mask) {
+            // SAFETY: the closure only makes a system call (no allocation, no lock), which
+            // is what may run between fork and exec.
+            unsafe { command.pre_exec(move || pin_current_thread(&mask)) };
+        }
+        let mut child = command
             .args([
                 "--nodes",
                 &nodes.to_string(),

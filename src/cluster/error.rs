@@ -39,6 +39,16 @@ pub enum SettingError {
     ContainerNodes(usize),
     #[error("AEROBENCH_SERVER_BIN={} is not a file", .0.display())]
     ServerBin(PathBuf),
+    #[error("invalid {name}={value:?}: use a CPU list such as 0 or 0-3,6")]
+    Cpus { name: &'static str, value: String },
+    #[error("{name}={cpus} names CPUs this process may not use: pick from {allowed}")]
+    CpusNotAllowed {
+        name: &'static str,
+        cpus: String,
+        allowed: String,
+    },
+    #[error("AEROBENCH_SERVER_CPUS places the embedded server only: unset it for the {0} target")]
+    ServerCpusNotOurs(super::Kind),
 }
 
 /// Why the target did not start, or the client could not reach it.
@@ -67,6 +77,11 @@ pub enum Error {
     ServerStopped,
     #[error("server control pipe: {0}")]
     ControlPipe(std::io::Error),
+    #[error("cannot place the client on CPUs {cpus}: {source}")]
+    Pin {
+        cpus: String,
+        source: std::io::Error,
+    },
     #[error(
         "container target: Docker is not available at {engine} ({}): start Docker (or set DOCKER_HOST), or use the embedded target (unset AEROBENCH_TARGET)",
         one_line(detail)

@@ -13,6 +13,7 @@
 //! | `AEROSPIKE_CLUSTER_NAME` | cluster name the client validates |
 //! | `AEROBENCH_IMAGE` / `AEROBENCH_IMAGE_TAG` | container target image (`name[:tag]`), default [`container::DEFAULT_IMAGE`]:[`container::DEFAULT_TAG`] |
 //! | `AEROBENCH_CONTAINER_NETWORK` | `host` (default where the engine has it) or `published` |
+//! | `AEROBENCH_SERVER_CPUS` / `AEROBENCH_CLIENT_CPUS` | CPU lists (`0`, `0-3,6`) for the embedded server and the client; unset, both share every core |
 //!
 //! Remote and container targets print what the client found once connected (nodes,
 //! builds, namespaces): see [`Found`].
@@ -20,6 +21,7 @@
 pub mod container;
 pub mod embedded;
 mod error;
+pub mod placement;
 mod settings;
 
 use std::fmt;
@@ -60,11 +62,24 @@ impl Target {
         Self::start(Settings::from_env()?)
     }
 
+    /// Starts or locates the cluster, then puts this process on the client's CPUs.
     pub fn start(settings: Settings) -> Result<Target, Error> {
+        settings.placement.check(settings.kind)?;
+        let target = Self::start_backing(settings)?;
+        target.settings.placement.pin_client()?;
+        Ok(target)
+    }
+
+    fn start_backing(settings: Settings) -> Result<Target, Error> {
         match settings.kind {
             Kind::Embedded => {
                 let binary = embedded::locate_binary()?;
-                let server = EmbeddedServer::start(&binary, settings.nodes, &settings.server_args)?;
+                let server = EmbeddedServer::start(
+                    &binary,
+                    settings.nodes,
+                    &settings.server_args,
+                    settings.placement.server.as_ref(),
+                )?;
                 Ok(Self::new(
                     settings,
                     server.hosts.clone(),
@@ -280,6 +295,7 @@ impl Target {
             client: meta::CLIENT_VERSION.into(),
             commit: meta::COMMIT.into(),
             machine: meta::machine(),
+            cpus: self.settings.placement.to_string(),
         }
     }
 }

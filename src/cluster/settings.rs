@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::SettingError;
+use super::placement::{CpuSet, Placement};
 
 /// Which kind of cluster to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,7 @@ pub struct Settings {
     pub services_alternate: bool,
     pub cluster_name: Option<String>,
     pub server_args: Vec<String>,
+    pub placement: Placement,
 }
 
 impl Settings {
@@ -68,6 +70,10 @@ impl Settings {
             server_args: var("AEROBENCH_SERVER_ARGS")
                 .map(|a| a.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
+            placement: Placement {
+                server: parse_cpus("AEROBENCH_SERVER_CPUS", var("AEROBENCH_SERVER_CPUS"))?,
+                client: parse_cpus("AEROBENCH_CLIENT_CPUS", var("AEROBENCH_CLIENT_CPUS"))?,
+            },
         })
     }
 }
@@ -118,6 +124,12 @@ fn parse_credentials(
     }
 }
 
+fn parse_cpus(name: &'static str, value: Option<String>) -> Result<Option<CpuSet>, SettingError> {
+    value
+        .map(|v| CpuSet::parse(&v).ok_or(SettingError::Cpus { name, value: v }))
+        .transpose()
+}
+
 fn parse_flag(name: &'static str, value: Option<String>) -> Result<bool, SettingError> {
     match value.as_deref() {
         None | Some("0" | "false" | "no") => Ok(false),
@@ -161,6 +173,17 @@ mod tests {
     }
 
     #[test]
+    fn cpu_lists_place_each_side() {
+        let s = parse(&[
+            ("AEROBENCH_SERVER_CPUS", "0"),
+            ("AEROBENCH_CLIENT_CPUS", "1-2"),
+        ])
+        .unwrap();
+        assert_eq!(s.placement.to_string(), "server:0,client:1-2");
+        assert_eq!(parse(&[]).unwrap().placement.to_string(), "shared");
+    }
+
+    #[test]
     fn bad_values_name_the_variable_and_the_fix() {
         for (vars, needle) in [
             (
@@ -181,6 +204,10 @@ mod tests {
             (&[("AEROBENCH_NODES", "9")], "1 to 8"),
             (&[("AEROSPIKE_USER", "u")], "without AEROSPIKE_PASSWORD"),
             (&[("AEROSPIKE_SERVICES_ALTERNATE", "maybe")], "use 1 or 0"),
+            (
+                &[("AEROBENCH_CLIENT_CPUS", "1-0")],
+                "invalid AEROBENCH_CLIENT_CPUS=\"1-0\": use a CPU list",
+            ),
         ] {
             let e = parse(vars).unwrap_err();
             assert!(e.contains(needle), "{e:?} lacks {needle:?}");

@@ -175,6 +175,7 @@ mod tests {
             client: "c".into(),
             commit: "x".into(),
             machine: "m".into(),
+            cpus: "shared".into(),
         };
         let knobs = Knobs {
             mode: Mode::Async { tasks: 2 },

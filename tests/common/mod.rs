@@ -15,11 +15,8 @@ pub async fn cluster_with(nodes: usize, server_args: &[&str]) -> (Target, Client
     let settings = Settings {
         kind: Kind::Embedded,
         nodes,
-        hosts: Vec::new(),
-        credentials: None,
-        services_alternate: false,
-        cluster_name: None,
         server_args: server_args.iter().map(|s| s.to_string()).collect(),
+        ..Settings::parse(|_| None).unwrap()
     };
     let target = Target::start(settings).expect("embedded server starts");
     let client = target
