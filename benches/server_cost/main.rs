@@ -6,7 +6,7 @@
 //! the embedded default the suite claims to measure the client's own ceiling; that holds
 //! while the embedded server is cheap next to the client, and what it leaves out shows next
 //! to a real server's row. Held constant: one default client per server, one integer bin,
-//! [`KEYS`] keys seeded first, 1, 32 or 256 tasks. Read the `÷ embedded` columns: the real
+//! [`SERVER_COST`](aerobench::workload::space::SERVER_COST) keys seeded first, 1, 32 or 256 tasks. Read the `÷ embedded` columns: the real
 //! server's figures over the embedded one's, measured in the same run.
 //!
 //! The servers are measured interleaved (embedded, real, then the next case, with the
@@ -37,8 +37,6 @@ use crate::measure::measure_all;
 use crate::report::{Report, load_average, render, rows, write_report};
 use crate::sides::{one_node, real_side, start_side};
 
-/// Keys seeded on each server; a multiple of every task count, so seeding covers them all.
-const KEYS: u64 = 8_192;
 const TASK_COUNTS: [usize; 3] = [1, 32, 256];
 /// The command that writes the kept report (the image variables are added when set).
 const COMMAND: &str = "cargo bench --bench server_cost";

@@ -4,14 +4,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use aerobench::workload::space::SERVER_COST;
 use aerospike_core::policy::{ReadPolicy, WritePolicy};
-use aerospike_core::{Bins, Client, as_bin};
+use aerospike_core::{Bin, Bins, Client};
 use tokio::runtime::Runtime;
 
 use crate::args::Plan;
 use crate::cpu::{Cpu, CpuSource};
-use crate::sides::{Side, key};
-use crate::{Case, KEYS, Op};
+use crate::sides::Side;
+use crate::{Case, Op};
 
 #[derive(Default)]
 pub(crate) struct Ran {
@@ -21,7 +22,7 @@ pub(crate) struct Ran {
 }
 
 /// Runs `ops` operations (rounded down to a multiple of `tasks`) over `tasks` tasks, key
-/// ids cycling over [`KEYS`].
+/// ids cycling over [`SERVER_COST`]'s keys.
 pub(crate) async fn run(client: Arc<Client>, op: Op, ops: u64, tasks: usize) -> Ran {
     let per_task = ops / tasks as u64;
     let handles: Vec<_> = (0..tasks as u64)
@@ -30,15 +31,21 @@ pub(crate) async fn run(client: Arc<Client>, op: Op, ops: u64, tasks: usize) -> 
             tokio::spawn(async move {
                 let mut ran = Ran::default();
                 for i in 0..per_task {
-                    let id = (t * per_task + i) % KEYS;
+                    let id = (t * per_task + i) % SERVER_COST.keys;
                     let result = match op {
                         Op::Get => client
-                            .get(&ReadPolicy::default(), &key(id), Bins::All)
+                            .get(
+                                &ReadPolicy::default(),
+                                &SERVER_COST.key(id as i64),
+                                Bins::All,
+                            )
                             .await
                             .map(drop),
                         Op::Put => {
-                            let bins = [as_bin!("v", id as i64)];
-                            client.put(&WritePolicy::default(), &key(id), &bins).await
+                            let bins = [Bin::new(SERVER_COST.bin, (id as i64).into())];
+                            client
+                                .put(&WritePolicy::default(), &SERVER_COST.key(id as i64), &bins)
+                                .await
                         }
                     };
                     if let Err(e) = result {

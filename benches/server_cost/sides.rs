@@ -6,12 +6,13 @@ use std::sync::Arc;
 use aerobench::cluster::container::{SOURCE_BUILD_TAG, check_docker, check_image};
 use aerobench::cluster::{Backing, ContainerSpec, Kind, Settings, Target};
 use aerobench::meta::Fingerprint;
-use aerospike_core::{Client, Key};
+use aerobench::workload::space::SERVER_COST;
+use aerospike_core::Client;
 use tokio::runtime::Runtime;
 
 use crate::cpu::{CpuSource, container_cpu};
 use crate::measure::run;
-use crate::{KEYS, Op, Server};
+use crate::{Op, Server};
 
 pub(crate) struct Side {
     pub(crate) server: Server,
@@ -25,7 +26,7 @@ pub(crate) struct Side {
 }
 
 /// Starts a server of `settings` (and `spec` for a container), connects a default
-/// client and seeds [`KEYS`] keys with 256 tasks, which also opens the pool.
+/// client and seeds [`SERVER_COST`]'s keys with 256 tasks, which also opens the pool.
 pub(crate) fn start_side(
     runtime: &Runtime,
     server: Server,
@@ -51,7 +52,7 @@ pub(crate) fn start_side(
         "server_cost: {} measured against {fingerprint}",
         server.name()
     );
-    let seeded = runtime.block_on(run(client.clone(), Op::Put, KEYS, 256));
+    let seeded = runtime.block_on(run(client.clone(), Op::Put, SERVER_COST.keys, 256));
     if let Some(e) = seeded.last_failure {
         return Err(format!("seeding {}: {e}", server.name()));
     }
@@ -100,8 +101,4 @@ pub(crate) fn one_node(kind: Kind) -> Settings {
         kind,
         ..Settings::parse(|_| None).unwrap_or_else(|e| groups::exit_with(e))
     }
-}
-
-pub(crate) fn key(id: u64) -> Key {
-    Key::new("test", "server_cost", (id as i64).into()).expect("valid key")
 }

@@ -34,7 +34,7 @@ pub async fn cluster(nodes: usize) -> (Target, Client) {
 }
 
 pub fn key(id: i64) -> Key {
-    Key::new("test", "set", id.into()).unwrap()
+    aerobench::workload::space::TESTS.key(id)
 }
 
 /// Per node, in `client.nodes()` order: its name and the counters of aerobench-server's

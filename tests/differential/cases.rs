@@ -17,6 +17,8 @@ use aerospike_core::{
     Recordset, Statement, Value, as_bin,
 };
 
+use aerobench::workload::space::DIFFERENTIAL_TESTS;
+
 use crate::observe::{Probe, Seen, get, key, rp, ttl, wp};
 
 /// Every case, in order, on one client.
@@ -194,7 +196,7 @@ pub(crate) async fn record_exists_policies(p: &mut Probe) {
         let r = p.client.put(&gen_policy, &k, &bins).await;
         p.outcome(name, &r);
     }
-    let unknown = Key::new("nope", "diff", Value::from(1)).unwrap();
+    let unknown = Key::new("nope", DIFFERENTIAL_TESTS.set, Value::from(1)).unwrap();
     let r = p.client.get(&rp(), &unknown, Bins::All).await;
     p.record("unknown_namespace_get", &r);
     let r = p.client.put(&wp(), &unknown, &bins).await;
@@ -249,7 +251,7 @@ pub(crate) async fn batches(p: &mut Probe) {
     p.outcome("batch_mixed", &r);
     p.rows("batch_mixed", &mixed);
 
-    let unknown = Key::new("nope", "diff", Value::from(1)).unwrap();
+    let unknown = Key::new("nope", DIFFERENTIAL_TESTS.set, Value::from(1)).unwrap();
     let mut foreign = vec![
         BatchOperation::read(&rp, unknown, Bins::All),
         BatchOperation::read(&rp, key(61), Bins::All),
@@ -325,14 +327,17 @@ pub(crate) async fn unsupported(p: &mut Probe) {
     let r = p.client.execute_udf(&wp(), &k, "nopkg", "nofn", &[]).await;
     p.outcome("udf_execute", &r);
     let admin = AdminPolicy::default();
-    let r = p.client.truncate(&admin, "test", "other", 0).await;
+    let r = p
+        .client
+        .truncate(&admin, DIFFERENTIAL_TESTS.namespace, "other", 0)
+        .await;
     p.outcome("truncate", &r);
     let r = p
         .client
         .create_index_on_bin(
             &admin,
-            "test",
-            "diff",
+            DIFFERENTIAL_TESTS.namespace,
+            DIFFERENTIAL_TESTS.set,
             "v",
             "diff_v",
             IndexType::Numeric,
@@ -342,7 +347,11 @@ pub(crate) async fn unsupported(p: &mut Probe) {
         .await
         .map(|_| ());
     p.outcome("sindex_create", &r);
-    let statement = Statement::new("test", "diff", Bins::All);
+    let statement = Statement::new(
+        DIFFERENTIAL_TESTS.namespace,
+        DIFFERENTIAL_TESTS.set,
+        Bins::All,
+    );
     let scan = p
         .client
         .query(&QueryPolicy::default(), PartitionFilter::all(), statement)

@@ -5,7 +5,9 @@ use std::fmt::Debug;
 use std::future::Future;
 
 use aerospike_core::policy::{Expiration, ReadPolicy, WritePolicy};
-use aerospike_core::{BatchOperation, Bins, Client, Key, Record, Value};
+use aerospike_core::{BatchOperation, Bins, Client, Key, Record};
+
+use aerobench::workload::space::DIFFERENTIAL_TESTS;
 
 use crate::common;
 
@@ -75,7 +77,7 @@ impl Probe {
 }
 
 pub(crate) fn key(id: i64) -> Key {
-    Key::new("test", "diff", Value::from(id)).unwrap()
+    DIFFERENTIAL_TESTS.key(id)
 }
 
 pub(crate) fn wp() -> WritePolicy {
