@@ -8,6 +8,7 @@
 //! - [`criterion_results`]: Criterion's saved results read back (baseline comparison, batch
 //!   model), and the fingerprint kept beside them.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
+//! - [`clock`]: calendar dates from Unix time.
 //! - [`files`]: results and reports written whole or not at all.
 //! - [`profile`]: flamegraphs drawn from folded stacks, and differential ones. What every
 //!   Criterion group shares (and the pprof sampling) is the `groups` crate (`crates/groups`),
