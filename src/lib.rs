@@ -21,6 +21,7 @@
 
 pub use aerobench_server as server;
 
+pub mod clock;
 pub mod cluster;
 pub mod criterion_results;
 pub mod driver;
@@ -31,6 +32,12 @@ pub mod run_output;
 pub mod site;
 pub mod stats;
 pub mod workload;
+
+/// Whether this runs under CI (`CI=true`), where a missing real server fails instead of
+/// skipping.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
 
 /// Prints `aerobench: <message>` and exits with status 2: the one-line error of a bad
 /// setting, for the CLI and the benchmark binaries alike.

@@ -72,7 +72,7 @@ pub(crate) fn real_side(runtime: &Runtime) -> Result<Side, String> {
     let spec = real_spec();
     let missing = check_docker().and_then(|_| check_image(&spec.reference()));
     if let Err(why) = missing {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
+        if aerobench::under_ci() {
             groups::exit_with(format!(
                 "server_cost: CI=true and the real server is missing: {why}"
             ));
