@@ -11,6 +11,7 @@
 //!
 //! It depends on nothing of the benchmark suite (only tokio, base64, libc and clap).
 
+mod address;
 pub mod batch;
 pub mod cluster;
 pub mod codec;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use address::{BadAddress, check_host_port};
 use cluster::{Cluster, NodeIdentity};
 use delay::Delayer;
 pub use error::{ConnectionError, MembershipError, StartError};
