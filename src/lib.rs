@@ -9,6 +9,7 @@
 //!   model), and the fingerprint kept beside them.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`clock`]: calendar dates from Unix time.
+//! - [`durations`]: nanoseconds written for people.
 //! - [`files`]: results and reports written whole or not at all.
 //! - [`profile`]: flamegraphs drawn from folded stacks, and differential ones. What every
 //!   Criterion group shares (and the pprof sampling) is the `groups` crate (`crates/groups`),
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod cluster;
 pub mod criterion_results;
 pub mod driver;
+pub mod durations;
 pub mod files;
 pub mod meta;
 pub mod profile;
