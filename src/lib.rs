@@ -9,6 +9,7 @@
 //!   model), and the fingerprint kept beside them.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`clock`]: calendar dates from Unix time.
+//! - [`cpu`]: the CPU time this process has used.
 //! - [`durations`]: nanoseconds written for people.
 //! - [`files`]: results and reports written whole or not at all.
 //! - [`profile`]: flamegraphs drawn from folded stacks, and differential ones. What every
@@ -24,6 +25,7 @@ pub use aerobench_server as server;
 
 pub mod clock;
 pub mod cluster;
+pub mod cpu;
 pub mod criterion_results;
 pub mod driver;
 pub mod durations;

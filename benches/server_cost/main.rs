@@ -13,7 +13,7 @@
 //! order swapped every round), so drift of this shared machine hits both. The real server
 //! is one container-target node, on the host network where Docker has it (see
 //! [`real_spec`] for the image); where Docker or the image is missing its rows are skipped
-//! with the reason, and under `CI=true` that fails the run. Client CPU is this process's (`/proc/self/stat`: the client's tend
+//! with the reason, and under `CI=true` that fails the run. Client CPU is this process's (`getrusage`, [`aerobench::cpu`]: the client's tend
 //! thread and Tokio workers), the embedded server's its child process's, the real server's
 //! its container's cgroup (asd under tini; `cpu.stat` of cgroup v2, or the container's
 //! process tree from `/proc` where there is none).

@@ -10,7 +10,7 @@ use aerospike_core::{Bin, Bins, Client};
 use tokio::runtime::Runtime;
 
 use crate::args::Plan;
-use crate::cpu::{Cpu, CpuSource};
+use crate::cpu::Cpu;
 use crate::sides::Side;
 use crate::{Case, Op};
 
@@ -91,7 +91,13 @@ pub(crate) fn measure(runtime: &Runtime, side: &Side, case: Case, ops: u64, tall
     let or_exit = |r: Result<Cpu, String>| {
         r.unwrap_or_else(|e| groups::exit_with(format!("server_cost: {}: {e}", case.name())))
     };
-    let client_cpu = || or_exit(CpuSource::Process(std::process::id()).read());
+    let client_cpu = || {
+        let (user, system) = aerobench::cpu::process_times();
+        Cpu {
+            user: user.as_secs_f64(),
+            system: system.as_secs_f64(),
+        }
+    };
     let (client0, server0) = (client_cpu(), or_exit(side.cpu.read()));
     let started = Instant::now();
     let ran = runtime.block_on(run(side.client.clone(), case.op, ops, case.tasks));

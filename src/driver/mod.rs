@@ -10,10 +10,8 @@
 //! - [`backend`]: the client call (async, blocking, or a ready stand-in) and its rows.
 //! - [`policy`]: timeout and pool knobs.
 //! - [`seed`]: loading the key space before a run.
-//! - [`cpu`]: process CPU time.
 
 pub mod backend;
-pub mod cpu;
 mod error;
 pub mod policy;
 pub mod recorder;
