@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use aerobench::server::codec::{self, MsgHeader, ProtoHeader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::Bench;
-use groups::layers::{self, BIN, NAMESPACE, NET, SET, or_exit};
+use groups::layers::{self, LAYERS, NET, or_exit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Proto header and message header: what the client reads before the rest of a reply.
@@ -42,8 +42,12 @@ fn get_request(digest: &[u8; 20]) -> Vec<u8> {
         ..MsgHeader::default()
     };
     header.encode(&mut out);
-    codec::encode_field(&mut out, codec::FIELD_NAMESPACE, NAMESPACE.as_bytes());
-    codec::encode_field(&mut out, codec::FIELD_SET, SET.as_bytes());
+    codec::encode_field(
+        &mut out,
+        codec::FIELD_NAMESPACE,
+        LAYERS.namespace.as_bytes(),
+    );
+    codec::encode_field(&mut out, codec::FIELD_SET, LAYERS.set.as_bytes());
     codec::encode_field(&mut out, codec::FIELD_DIGEST, digest);
     codec::finish_frame(&mut out, start, codec::TYPE_MSG);
     out
@@ -64,7 +68,7 @@ fn get_reply() -> Vec<u8> {
         &mut out,
         codec::OP_READ,
         codec::PARTICLE_INTEGER,
-        BIN.as_bytes(),
+        LAYERS.bin.as_bytes(),
         &value,
     );
     codec::finish_frame(&mut out, start, codec::TYPE_MSG);

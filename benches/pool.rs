@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use aerospike_core::{Bins, Client, ClientPolicy, ReadPolicy, Result};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use groups::layers::{self, NET, SEEDED, or_exit};
+use groups::layers::{self, LAYERS, NET, or_exit};
 
 /// `max_conns_per_node` everywhere in this group.
 const MAX_CONNS: usize = 16;
@@ -53,7 +53,7 @@ async fn connect(policy: &ClientPolicy) -> Client {
 
 /// A get of the `i`th seeded record.
 async fn get(client: &Client, policy: &ReadPolicy, i: u64) -> Result<()> {
-    let key = &layers::seeded_keys()[(i % SEEDED) as usize];
+    let key = &layers::seeded_keys()[(i % LAYERS.keys) as usize];
     client.get(policy, key, Bins::All).await.map(drop)
 }
 

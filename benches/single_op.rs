@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use aerospike_core::operations::{self, Operation};
 use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use groups::layers::{self, BIN, NET, SEEDED, or_exit};
+use groups::layers::{self, LAYERS, NET, or_exit};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -41,10 +41,10 @@ const OPS: [(Op, &str); 5] = [
 fn key_for(op: Op, i: u64) -> &'static Key {
     static DELETED: std::sync::OnceLock<Vec<Key>> = std::sync::OnceLock::new();
     let keys = match op {
-        Op::Delete => DELETED.get_or_init(|| layers::keys(SEEDED..2 * SEEDED)),
+        Op::Delete => DELETED.get_or_init(|| layers::keys(LAYERS.keys..2 * LAYERS.keys)),
         _ => layers::seeded_keys(),
     };
-    &keys[(i % SEEDED) as usize]
+    &keys[(i % LAYERS.keys) as usize]
 }
 
 /// Policies and arguments, built once per sample so calls only borrow them.
@@ -58,7 +58,7 @@ struct Calls {
 impl Calls {
     fn new() -> Self {
         let bins = [layers::bin(2)];
-        let ops = [operations::put(&bins[0]), operations::get_bin(BIN)];
+        let ops = [operations::put(&bins[0]), operations::get_bin(LAYERS.bin)];
         Calls {
             read: ReadPolicy::default(),
             write: WritePolicy::default(),

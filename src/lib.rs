@@ -10,6 +10,9 @@
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`compare`]: two commits or two clients built side by side and compared benchmark by
 //!   benchmark (`aerobench compare`).
+//! - [`clock`]: calendar dates from Unix time.
+//! - [`cpu`]: the CPU time this process has used.
+//! - [`durations`]: nanoseconds written for people.
 //! - [`files`]: results and reports written whole or not at all.
 //! - [`profile`]: flamegraphs drawn from folded stacks, and differential ones. What every
 //!   Criterion group shares (and the pprof sampling) is the `groups` crate (`crates/groups`),
@@ -22,10 +25,13 @@
 
 pub use aerobench_server as server;
 
+pub mod clock;
 pub mod cluster;
 pub mod compare;
+pub mod cpu;
 pub mod criterion_results;
 pub mod driver;
+pub mod durations;
 pub mod files;
 pub mod meta;
 pub mod profile;
@@ -33,6 +39,12 @@ pub mod run_output;
 pub mod site;
 pub mod stats;
 pub mod workload;
+
+/// Whether this runs under CI (`CI=true`), where a missing real server fails instead of
+/// skipping.
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
 
 /// Prints `aerobench: <message>` and exits with status 2: the one-line error of a bad
 /// setting, for the CLI and the benchmark binaries alike.

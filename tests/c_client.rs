@@ -9,6 +9,7 @@ mod common;
 use std::process::Command;
 
 use aerobench::cluster::{Kind, Settings, Target};
+use aerobench::workload::space::C_CLIENT_TESTS;
 
 fn python_client_available() -> bool {
     Command::new("python3")
@@ -37,6 +38,9 @@ fn run_script(target: &Target, nodes: usize) {
         script.to_string(),
         target.hosts[0].clone(),
         nodes.to_string(),
+        C_CLIENT_TESTS.namespace.to_string(),
+        C_CLIENT_TESTS.set.to_string(),
+        C_CLIENT_TESTS.keys.to_string(),
     ];
     if target.client_policy().use_services_alternate {
         args.push("alternate".into());

@@ -135,6 +135,7 @@ fn record(server: &str) -> RunRecord {
             client: "3.0.0".into(),
             commit: "abc".into(),
             machine: "vm/2c/x".into(),
+            cpus: "shared".into(),
         },
         started_unix: 0,
     }

@@ -155,7 +155,7 @@ fn assert_nothing_left(label: &str) {
 }
 
 fn key(id: i64) -> Key {
-    Key::new("test", "container", Value::from(id)).unwrap()
+    aerobench::workload::space::CONTAINER_TESTS.key(id)
 }
 
 /// put, get and batch read over 300 keys whose partitions fall on every node, then, where

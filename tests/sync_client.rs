@@ -4,6 +4,7 @@
 mod common;
 
 use aerobench::cluster::{Kind, Settings, Target};
+use aerobench::workload::space::SYNC_TESTS;
 use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
 use aerospike_core::{BatchOperation, BatchReadPolicy, Bins, Key, Value, as_bin};
 
@@ -28,8 +29,8 @@ fn blocking_client_checks_hold_against_the_real_server() {
 fn puts_gets_and_batches(target: &Target, nodes: usize) {
     let client = target.connect_blocking(&target.client_policy()).unwrap();
     assert_eq!(client.nodes().len(), nodes);
-    let keys: Vec<Key> = (0..16)
-        .map(|i| Key::new("test", "sync", Value::from(i)).unwrap())
+    let keys: Vec<Key> = (0..SYNC_TESTS.keys as i64)
+        .map(|i| SYNC_TESTS.key(i))
         .collect();
     for (i, k) in keys.iter().enumerate() {
         client

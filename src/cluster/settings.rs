@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::SettingError;
 use super::placement::{CpuSet, Placement};
+use crate::server::check_host_port;
 
 /// Which kind of cluster to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,16 +85,9 @@ pub fn parse_hosts(value: &str) -> Result<Vec<String>, SettingError> {
         .split(',')
         .map(str::trim)
         .map(|entry| {
-            let bad = || SettingError::MalformedHost(entry.into());
-            let (host, port) = entry.rsplit_once(':').ok_or_else(bad)?;
-            let host_ok = !host.is_empty()
-                && !host.contains(char::is_whitespace)
-                && (host.starts_with('[') == host.ends_with(']'))
-                && (host.starts_with('[') || !host.contains(':'));
-            match port.parse::<u16>() {
-                Ok(p) if p > 0 && host_ok => Ok(entry.to_string()),
-                _ => Err(bad()),
-            }
+            check_host_port(entry)
+                .map(|()| entry.to_string())
+                .map_err(|_| SettingError::MalformedHost(entry.into()))
         })
         .collect()
 }

@@ -168,15 +168,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
-/// Formats nanoseconds with a unit a person reads at a glance.
-pub fn format_ns(ns: f64) -> String {
-    match ns {
-        n if n >= 1e9 => format!("{:.2} s", n / 1e9),
-        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
-        n if n >= 1e3 => format!("{:.2} µs", n / 1e3),
-        n => format!("{n:.1} ns"),
-    }
-}
+pub use crate::durations::format_ns;
 
 /// Writes a Criterion-shaped run directory, as Criterion 0.8 lays it out, with a mean of
 /// `mean_ns` and a ±2% interval: fixtures for tests of the comparison and the report.
@@ -235,12 +227,5 @@ mod tests {
         assert_eq!(results[1].value.as_deref(), Some("16"));
         assert_eq!(load(&root, "A")[0].time_ns.point_estimate, 60.0);
         std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    #[test]
-    fn formats_units() {
-        assert_eq!(format_ns(12.34), "12.3 ns");
-        assert_eq!(format_ns(1_500.0), "1.50 µs");
-        assert_eq!(format_ns(2_500_000.0), "2.50 ms");
     }
 }

@@ -12,7 +12,8 @@ use aerospike_core::{BatchOperation, Bin, Bins, Client, Key, Record, ResultCode}
 
 use super::policy::Policies;
 use crate::stats::{Failure, Row};
-use crate::workload::{self, Access, BIN, ObjectSpec};
+use crate::workload::space::RUN;
+use crate::workload::{self, Access, ObjectSpec};
 
 /// Calls made from async tasks.
 pub trait Backend: Send + Sync + 'static {
@@ -81,7 +82,7 @@ impl Calls {
     /// The row of a single-record get of key `id`.
     pub fn got(&self, id: u64, answer: aerospike_core::Result<Record>, rows: &mut Vec<Row>) {
         rows.push(match answer {
-            Ok(record) => self.read(id, record.bins.get(BIN)),
+            Ok(record) => self.read(id, record.bins.get(RUN.bin)),
             Err(e) if e.server_result_code() == Some(ResultCode::KeyNotFoundError) => Row::Miss,
             Err(e) => Row::Failed(Failure::of(&e)),
         });
@@ -115,7 +116,9 @@ impl Calls {
         let writes = op.batch_record().has_write();
         match (op.result_code(), op.error()) {
             (Some(ResultCode::Ok), _) if writes => Row::Written,
-            (Some(ResultCode::Ok), _) => self.read(id, op.record().and_then(|r| r.bins.get(BIN))),
+            (Some(ResultCode::Ok), _) => {
+                self.read(id, op.record().and_then(|r| r.bins.get(RUN.bin)))
+            }
             (Some(ResultCode::KeyNotFoundError), _) if !writes => Row::Miss,
             (_, Some(e)) => Row::Failed(Failure::of(e)),
             (Some(rc), None) => Row::Failed(Failure::Server(rc)),

@@ -14,7 +14,8 @@ use aerospike_core::{Bins, Client, Error, Key, ResultCode};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use super::{Config, ConfigError, LINGER, cpu};
+use super::{Config, ConfigError, LINGER};
+use crate::cpu;
 use crate::workload::{self, Access, Mix, ObjectSpec};
 
 /// What a bare run measured over its measured span (warm-up excluded).

@@ -11,11 +11,9 @@
 //! - [`bare`]: the reference loop with nothing of ours around the call but a counter.
 //! - [`policy`]: timeout and pool knobs.
 //! - [`seed`]: loading the key space before a run.
-//! - [`cpu`]: process CPU time.
 
 pub mod backend;
 pub mod bare;
-pub mod cpu;
 mod error;
 pub mod policy;
 pub mod recorder;

@@ -6,8 +6,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::cpu;
 use super::recorder::Recorder;
+use crate::cpu;
 use crate::stats::{Figures, Tally};
 
 /// How long after a window ends it is harvested, so calls that ended just before the

@@ -10,6 +10,7 @@ pub mod waterfall;
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::clock::utc_date;
 use crate::criterion_results::RunRecord;
 use crate::criterion_results::{self, BenchResult, compare, fit};
 use crate::files::{WriteError, write_atomically};
@@ -380,25 +381,6 @@ pub fn relative_link(from: &Path, target: &Path) -> String {
     ups.chain(downs).collect::<Vec<_>>().join("/")
 }
 
-/// `YYYY-MM-DD HH:MM UTC` from Unix seconds (civil-from-days, no calendar crate needed).
-pub fn utc_date(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let (z, secs) = (days + 719_468, unix % 86_400);
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs / 60 % 60
-    )
-}
-
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -490,9 +472,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_and_links() {
-        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc_date(1_764_120_000), "2025-11-26 01:20 UTC");
+    fn links() {
         assert_eq!(
             relative_link(Path::new("/r/reports/x"), Path::new("/r/target/c/a.svg")),
             "../../target/c/a.svg"

@@ -3,15 +3,17 @@
 //! - [`mix`]: `RU,<read%>`, `RR[,<read%>]`, `I`.
 //! - [`object`]: `I8`, `S<n>`, `B<n>`, and the value each key holds.
 //! - [`keys`]: key ids, random (xoshiro256++) or in order.
+//! - [`space`]: the namespace, set and bin of each user of the suite.
 
 mod error;
 pub mod keys;
 pub mod mix;
 pub mod object;
+pub mod space;
 
 use std::sync::Arc;
 
-use aerospike_core::{Bin, Key, Value};
+use aerospike_core::{Bin, Key};
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
@@ -22,11 +24,6 @@ pub use object::ObjectSpec;
 
 use keys::Sequence;
 
-/// Namespace and set of every key, as asbench's defaults (`-n test -s test`).
-pub const NAMESPACE: &str = "test";
-pub const SET: &str = "test";
-/// The one bin every record has.
-pub const BIN: &str = "b0";
 /// Largest keys per call (`--batch-size`).
 pub const MAX_BATCH: usize = 128;
 /// Largest payload one call may carry, so a batch stays well inside a server frame.
@@ -46,7 +43,7 @@ impl Default for Workload {
     /// The usual asbench workload: 100,000 keys, `RU,50`, `I8`, one key per call.
     fn default() -> Self {
         Workload {
-            keys: 100_000,
+            keys: space::RUN.keys,
             mix: Mix::default(),
             object: ObjectSpec::default(),
             batch_size: 1,
@@ -110,12 +107,12 @@ impl Picker {
 
 /// The key of id `id`.
 pub fn key(id: u64) -> Key {
-    Key::new(NAMESPACE, SET, Value::Int(id as i64)).expect("the namespace and set are valid")
+    space::RUN.key(id as i64)
 }
 
 /// The bin written to key `id`.
 pub fn bin(object: ObjectSpec, id: u64) -> Bin {
-    Bin::new(BIN, object.value(id))
+    Bin::new(space::RUN.bin, object.value(id))
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub async fn cluster(nodes: usize) -> (Target, Client) {
 }
 
 pub fn key(id: i64) -> Key {
-    Key::new("test", "set", id.into()).unwrap()
+    aerobench::workload::space::TESTS.key(id)
 }
 
 /// Per node, in `client.nodes()` order: its name and the counters of aerobench-server's
@@ -59,7 +59,7 @@ pub async fn node_stats(client: &Client) -> Vec<(String, HashMap<String, u64>)> 
 /// to `target/tmp/skipped.txt`, which `scripts/test` counts and lists at the end.
 pub fn missing(check: &str, why: &str) {
     let line = format!("{check}: {why}");
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
+    if aerobench::under_ci() {
         panic!("CI=true and a required part is missing: {line}");
     }
     println!("SKIPPED {line}");

@@ -16,13 +16,8 @@ use tokio::sync::Barrier;
 
 use crate as groups;
 
-pub const NAMESPACE: &str = "test";
-/// Three bytes, so a get request is the 72 bytes the `floor` group mirrors.
-pub const SET: &str = "set";
-/// The one integer bin every seeded record holds.
-pub const BIN: &str = "v";
-/// Records `0..SEEDED` exist before any read is measured.
-pub const SEEDED: u64 = 1000;
+/// The groups' records: keys `0..LAYERS.keys` exist before any read is measured.
+pub use aerobench::workload::space::LAYERS;
 
 /// How long a group samples: pure CPU work settles fast, network round trips need longer.
 pub struct Pace {
@@ -56,9 +51,9 @@ pub fn group<'a>(c: &'a mut Criterion, name: &str, pace: Pace) -> BenchmarkGroup
     group
 }
 
-/// The key of record `id`: an integer user key in [`NAMESPACE`] / [`SET`].
+/// The key of record `id` in [`LAYERS`].
 pub fn key(id: u64) -> Key {
-    or_exit(Key::new(NAMESPACE, SET, Value::from(id)), "building a key")
+    LAYERS.key(id as i64)
 }
 
 pub fn keys(ids: Range<u64>) -> Vec<Key> {
@@ -67,16 +62,16 @@ pub fn keys(ids: Range<u64>) -> Vec<Key> {
 
 /// The record body: one integer bin.
 pub fn bin(value: i64) -> Bin {
-    Bin::new(BIN, Value::from(value))
+    Bin::new(LAYERS.bin, Value::from(value))
 }
 
-/// Keys `0..SEEDED`, written once per process through the harness client before the first
+/// Keys `0..LAYERS.keys`, written once per process through the harness client before the first
 /// read measures them.
 pub fn seeded_keys() -> &'static [Key] {
     static KEYS: OnceLock<Vec<Key>> = OnceLock::new();
     KEYS.get_or_init(|| {
         let bench = groups::bench();
-        let keys = keys(0..SEEDED);
+        let keys = keys(0..LAYERS.keys);
         let policy = WritePolicy::default();
         bench.runtime.block_on(async {
             for key in &keys {

@@ -11,6 +11,7 @@
 //!
 //! It depends on nothing of the benchmark suite (only tokio, base64, libc and clap).
 
+mod address;
 pub mod batch;
 pub mod cluster;
 pub mod codec;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use address::{BadAddress, check_host_port};
 use cluster::{Cluster, NodeIdentity};
 use delay::Delayer;
 pub use error::{ConnectionError, MembershipError, StartError};
@@ -46,6 +48,13 @@ pub const BUILD: &str = "7.2.0.0";
 pub const READY_PREFIX: &str = "aerobench-server ready";
 /// The line the real server logs once it serves clients; container tooling waits for it.
 pub const SERVICE_READY: &str = "service ready: soon there will be cake!";
+
+/// The namespace served when none is named (Aerospike's own default, and asbench's).
+pub const DEFAULT_NAMESPACE: &str = "test";
+/// The cluster name answered when none is given; the suite's containers get it too.
+pub const DEFAULT_CLUSTER_NAME: &str = "aerobench";
+/// Aerospike's service port, the first node's when none is given.
+pub const DEFAULT_PORT: u16 = 3000;
 
 /// How to run the server.
 #[derive(Debug, Clone)]
@@ -76,12 +85,12 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             nodes: 1,
-            port: 3000,
+            port: DEFAULT_PORT,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             advertise: None,
             alternate: Vec::new(),
-            namespaces: vec!["test".into()],
-            cluster_name: "aerobench".into(),
+            namespaces: vec![DEFAULT_NAMESPACE.into()],
+            cluster_name: DEFAULT_CLUSTER_NAME.into(),
             replication: 2,
             service_delay: Duration::ZERO,
             max_conns: 0,

@@ -31,7 +31,10 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aerobench_server::{Config, MAX_NODES, Membership, Peer, SERVICE_READY, Server};
+use aerobench_server::{
+    Config, DEFAULT_CLUSTER_NAME, DEFAULT_NAMESPACE, DEFAULT_PORT, MAX_NODES, Membership, Peer,
+    SERVICE_READY, Server,
+};
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -45,7 +48,7 @@ struct Args {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_NODES as i64))]
     nodes: u8,
     /// First node's port; the others follow. 0 picks free ports.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -57,10 +60,10 @@ struct Args {
     #[arg(long, value_delimiter = ',')]
     alternate: Vec<String>,
     /// Namespace to serve (repeat for more).
-    #[arg(long = "namespace", default_value = "test")]
+    #[arg(long = "namespace", default_value = DEFAULT_NAMESPACE)]
     namespaces: Vec<String>,
     /// Cluster name answered to `cluster-name`.
-    #[arg(long, default_value = "aerobench")]
+    #[arg(long, default_value = DEFAULT_CLUSTER_NAME)]
     cluster_name: String,
     /// Replicas announced per partition (capped at the node count).
     #[arg(long, default_value_t = 2)]

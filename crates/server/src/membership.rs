@@ -2,6 +2,7 @@
 //! its name, its position, and the peers it announces.
 
 use super::MAX_NODES;
+use crate::address::check_host_port;
 use crate::error::MembershipError;
 
 /// This process as one node of a cluster whose other nodes run elsewhere (other processes
@@ -47,25 +48,15 @@ impl std::str::FromStr for Peer {
             Some((a, alt)) => (a, Some(alt)),
             None => (rest, None),
         };
-        check_host_port(address).map_err(bad)?;
+        check_host_port(address).map_err(|e| bad(e.to_string()))?;
         if let Some(alt) = alternate {
-            check_host_port(alt).map_err(bad)?;
+            check_host_port(alt).map_err(|e| bad(e.to_string()))?;
         }
         Ok(Peer {
             name,
             address: address.to_string(),
             alternate: alternate.map(str::to_string),
         })
-    }
-}
-
-fn check_host_port(value: &str) -> Result<(), String> {
-    let (host, port) = value
-        .rsplit_once(':')
-        .ok_or_else(|| format!("{value:?} has no port"))?;
-    match port.parse::<u16>() {
-        Ok(p) if p > 0 && !host.is_empty() && !host.contains(char::is_whitespace) => Ok(()),
-        _ => Err(format!("{value:?} is not host:port")),
     }
 }
 

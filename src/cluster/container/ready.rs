@@ -10,13 +10,12 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use crate::server::DEFAULT_NAMESPACE;
 use crate::server::codec::{PROTO_VERSION, ProtoHeader, TYPE_INFO};
 
 /// How long the nodes may take, after their ready lines, to form a stable cluster that
 /// holds its partitions.
 pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(60);
-/// The namespace the suite writes to; a node is ready when it serves it.
-const NAMESPACE: &str = "test";
 
 /// One node's answer to the readiness questions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +28,7 @@ pub enum NodeState {
 
 /// Asks node `address` whether it is usable in a cluster of `size` nodes.
 pub fn node_state(address: &str, size: usize) -> NodeState {
-    let stable = format!("cluster-stable:size={size};namespace={NAMESPACE}");
+    let stable = format!("cluster-stable:size={size};namespace={DEFAULT_NAMESPACE}");
     let answers = match info(address, &["node", "partition-generation", &stable]) {
         Ok(answers) => answers,
         Err(e) => return NodeState::Waiting(e.to_string()),

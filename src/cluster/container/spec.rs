@@ -22,9 +22,9 @@ pub const SOURCE_BUILD_TAG: &str = "8.1.2.0-src";
 /// The image `scripts/build-server-image` builds from the embedded server.
 pub const LOCAL_IMAGE: &str = "aerobench/server:local";
 /// The service port inside every container on a private network.
-pub const SERVICE_PORT: u16 = 3000;
+pub const SERVICE_PORT: u16 = crate::server::DEFAULT_PORT;
 /// Cluster name when `AEROSPIKE_CLUSTER_NAME` does not give one.
-pub const DEFAULT_CLUSTER_NAME: &str = "aerobench";
+pub use crate::server::DEFAULT_CLUSTER_NAME;
 
 /// The configuration template (see its header).
 const CONF_TEMPLATE: &str = include_str!("../../../fixtures/aerospike.conf");

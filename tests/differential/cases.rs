@@ -1,18 +1,5 @@
-//! Differential conformance: one set of cases runs against the embedded server and against
-//! a real Aerospike 8.1.2.0 node (the `aerospike/aerospike-server:8.1.2.0-src` image), and
-//! what the client observes is compared field by field: result codes, bins and their
-//! types, generations, TTLs (within a second), batch rows in order, the info values the
-//! client parses, and the error cases.
-//!
-//! A field that differs fails the test unless [`ACCEPTED`] lists it, with what the
-//! embedded server must answer instead (a refusal, never a silent success) and why the
-//! difference does not change what the client costs; README's table "Where the embedded
-//! server differs from Aerospike 8.1.2.0" is the same list.
+//! The cases, in the order [`observe`] runs them on one client.
 
-mod common;
-
-use std::fmt::Debug;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,156 +8,21 @@ use futures::StreamExt;
 use aerospike_core::expressions::{eq, int_bin, int_val};
 use aerospike_core::operations::{self, hll, lists};
 use aerospike_core::policy::{
-    AdminPolicy, BatchPolicy, Expiration, GenerationPolicy, QueryPolicy, ReadPolicy,
-    RecordExistsAction, WritePolicy,
+    AdminPolicy, BatchPolicy, Expiration, GenerationPolicy, QueryPolicy, RecordExistsAction,
+    WritePolicy,
 };
 use aerospike_core::{
     BatchDeletePolicy, BatchOperation, BatchReadPolicy, BatchWritePolicy, Bin, Bins, Client,
     CollectionIndexType, IndexMap, IndexType, Key, ListPolicy, PartitionFilter, ReadTouchTtl,
-    Record, Recordset, Statement, Value, as_bin,
+    Recordset, Statement, Value, as_bin,
 };
 
-/// One observed field: compared exactly, or as a TTL in seconds within one second.
-#[derive(Debug, Clone, PartialEq)]
-enum Seen {
-    Exact(String),
-    Ttl(Option<u64>),
-}
+use aerobench::workload::space::DIFFERENTIAL_TESTS;
 
-impl Seen {
-    fn agrees(&self, other: &Seen) -> bool {
-        match (self, other) {
-            (Seen::Ttl(Some(a)), Seen::Ttl(Some(b))) => a.abs_diff(*b) <= 1,
-            _ => self == other,
-        }
-    }
-}
-
-/// A difference that stays: the fields it covers (by prefix), what the embedded server
-/// must answer there instead, and why the client's cost is unchanged. The same rows are
-/// README's table "Where the embedded server differs from Aerospike 8.1.2.0".
-struct Accepted {
-    covers: &'static [&'static str],
-    ours: &'static [(&'static str, &'static str)],
-    why: &'static str,
-}
-
-const ACCEPTED: &[Accepted] = &[
-    Accepted {
-        covers: &[
-            "filter_true.get",
-            "filter_false.get",
-            "filter_false.delete",
-            "filter_false.batch",
-        ],
-        ours: &[
-            ("filter_true.get.rc", "16"),
-            ("filter_false.get.rc", "16"),
-            ("filter_false.delete.rc", "16"),
-            ("filter_false.batch[0].code", "Some(UnsupportedFeature)"),
-        ],
-        why: "filter expressions are refused with UNSUPPORTED_FEATURE (16), not evaluated",
-    },
-    Accepted {
-        covers: &["cdt_list_append", "hll_add"],
-        ours: &[("cdt_list_append.rc", "16"), ("hll_add.rc", "16")],
-        why: "CDT (list, map, bit) and HLL operations are refused with UNSUPPORTED_FEATURE (16)",
-    },
-    Accepted {
-        covers: &["udf_execute"],
-        ours: &[("udf_execute.rc", "16")],
-        why: "UDF calls are refused with UNSUPPORTED_FEATURE (16)",
-    },
-    Accepted {
-        covers: &["scan"],
-        ours: &[("scan", "Err(16)")],
-        why: "scans and queries are refused with UNSUPPORTED_FEATURE (16)",
-    },
-    Accepted {
-        covers: &["truncate", "sindex_create"],
-        ours: &[("truncate.rc", "4"), ("sindex_create.rc", "4")],
-        why: "truncate and secondary-index info commands answer `ERROR:4:unrecognized command`",
-    },
-];
-
-/// The accepted difference covering `field`, if any.
-fn accepted(field: &str) -> Option<&'static Accepted> {
-    ACCEPTED
-        .iter()
-        .find(|a| a.covers.iter().any(|prefix| field.starts_with(prefix)))
-}
-
-/// What one client saw, in case order.
-struct Probe {
-    client: Client,
-    seen: Vec<(String, Seen)>,
-}
-
-impl Probe {
-    fn note(&mut self, field: &str, value: impl Debug) {
-        self.seen
-            .push((field.to_string(), Seen::Exact(format!("{value:?}"))));
-    }
-
-    /// The result code, bins (with types, in server order), generation and TTL of a read.
-    fn record(&mut self, field: &str, result: &aerospike_core::Result<Record>) {
-        match result {
-            Ok(r) => {
-                self.note(&format!("{field}.bins"), &r.bins);
-                self.note(&format!("{field}.results"), &r.results);
-                self.note(&format!("{field}.generation"), r.generation);
-                self.seen.push((
-                    format!("{field}.ttl"),
-                    Seen::Ttl(r.time_to_live().map(|d| d.as_secs())),
-                ));
-            }
-            Err(e) => self.note(&format!("{field}.rc"), e.result_code()),
-        }
-    }
-
-    fn outcome<T>(&mut self, field: &str, result: &aerospike_core::Result<T>)
-    where
-        T: Debug,
-    {
-        match result {
-            Ok(v) => self.note(field, v),
-            Err(e) => self.note(&format!("{field}.rc"), e.result_code()),
-        }
-    }
-
-    /// Every row of a batch, in order: result code and record.
-    fn rows(&mut self, field: &str, rows: &[BatchOperation]) {
-        for (i, row) in rows.iter().enumerate() {
-            self.note(&format!("{field}[{i}].code"), row.result_code());
-            if let Some(r) = row.record() {
-                self.record(&format!("{field}[{i}]"), &Ok(r.clone()));
-            }
-        }
-    }
-}
-
-fn key(id: i64) -> Key {
-    Key::new("test", "diff", Value::from(id)).unwrap()
-}
-
-fn wp() -> WritePolicy {
-    WritePolicy::default()
-}
-
-fn rp() -> ReadPolicy {
-    ReadPolicy::default()
-}
-
-fn ttl(seconds: u32) -> WritePolicy {
-    WritePolicy::new(0, Expiration::Seconds(seconds))
-}
-
-async fn get(p: &Probe, id: i64) -> aerospike_core::Result<Record> {
-    p.client.get(&rp(), &key(id), Bins::All).await
-}
+use crate::observe::{Probe, Seen, get, key, rp, ttl, wp};
 
 /// Every case, in order, on one client.
-async fn observe(client: Client) -> Vec<(String, Seen)> {
+pub(crate) async fn observe(client: Client) -> Vec<(String, Seen)> {
     let mut p = Probe {
         client,
         seen: Vec::new(),
@@ -190,7 +42,7 @@ async fn observe(client: Client) -> Vec<(String, Seen)> {
     p.seen
 }
 
-async fn put_and_read(p: &mut Probe) {
+pub(crate) async fn put_and_read(p: &mut Probe) {
     let bins = [
         as_bin!("i", 1),
         as_bin!("s", "hi"),
@@ -222,7 +74,7 @@ async fn put_and_read(p: &mut Probe) {
 }
 
 /// A map written in the order z, a, m.
-async fn map_order(p: &mut Probe) {
+pub(crate) async fn map_order(p: &mut Probe) {
     let mut map = IndexMap::new();
     for k in ["z", "a", "m"] {
         map.insert(Value::from(k), Value::from(1));
@@ -232,7 +84,7 @@ async fn map_order(p: &mut Probe) {
     p.record("map_order", &get(p, 3).await);
 }
 
-async fn ttls(p: &mut Probe) {
+pub(crate) async fn ttls(p: &mut Probe) {
     let bins = [as_bin!("v", 1)];
     let _ = p.client.put(&ttl(100), &key(10), &bins).await;
     let first = get(p, 10).await;
@@ -253,7 +105,7 @@ async fn ttls(p: &mut Probe) {
     p.outcome("touch_missing", &touch_missing);
 }
 
-async fn scalar_ops(p: &mut Probe) {
+pub(crate) async fn scalar_ops(p: &mut Probe) {
     let k = key(20);
     let _ = p
         .client
@@ -275,7 +127,7 @@ async fn scalar_ops(p: &mut Probe) {
     p.outcome("add_float_to_int", &float_add);
 }
 
-async fn operate(p: &mut Probe) {
+pub(crate) async fn operate(p: &mut Probe) {
     let k = key(30);
     let _ = p.client.put(&wp(), &k, &[as_bin!("v", "a")]).await;
     let put = as_bin!("w", 2);
@@ -303,7 +155,7 @@ async fn operate(p: &mut Probe) {
     p.record("operate_missing", &missing);
 }
 
-async fn record_exists_policies(p: &mut Probe) {
+pub(crate) async fn record_exists_policies(p: &mut Probe) {
     let k = key(40);
     let bins = [as_bin!("v", 1)];
     for (name, action) in [
@@ -344,7 +196,7 @@ async fn record_exists_policies(p: &mut Probe) {
         let r = p.client.put(&gen_policy, &k, &bins).await;
         p.outcome(name, &r);
     }
-    let unknown = Key::new("nope", "diff", Value::from(1)).unwrap();
+    let unknown = Key::new("nope", DIFFERENTIAL_TESTS.set, Value::from(1)).unwrap();
     let r = p.client.get(&rp(), &unknown, Bins::All).await;
     p.record("unknown_namespace_get", &r);
     let r = p.client.put(&wp(), &unknown, &bins).await;
@@ -353,7 +205,7 @@ async fn record_exists_policies(p: &mut Probe) {
     p.outcome("unknown_namespace_delete", &r);
 }
 
-async fn limits(p: &mut Probe) {
+pub(crate) async fn limits(p: &mut Probe) {
     let long_name = Bin::new("sixteen_bytes_xx", Value::from(1));
     let r = p.client.put(&wp(), &key(50), &[long_name]).await;
     p.outcome("bin_name_16_bytes", &r);
@@ -367,7 +219,7 @@ async fn limits(p: &mut Probe) {
     }
 }
 
-async fn batches(p: &mut Probe) {
+pub(crate) async fn batches(p: &mut Probe) {
     let bp = BatchPolicy::default();
     let rp = BatchReadPolicy::default();
     for id in [60, 61] {
@@ -399,7 +251,7 @@ async fn batches(p: &mut Probe) {
     p.outcome("batch_mixed", &r);
     p.rows("batch_mixed", &mixed);
 
-    let unknown = Key::new("nope", "diff", Value::from(1)).unwrap();
+    let unknown = Key::new("nope", DIFFERENTIAL_TESTS.set, Value::from(1)).unwrap();
     let mut foreign = vec![
         BatchOperation::read(&rp, unknown, Bins::All),
         BatchOperation::read(&rp, key(61), Bins::All),
@@ -411,7 +263,7 @@ async fn batches(p: &mut Probe) {
 
 /// Two seconds after a write with TTL 10, a read with read-touch at 100% restores the TTL
 /// to 10 (the reply still shows the TTL before the touch); at 1% it does not.
-async fn read_touch(p: &mut Probe) {
+pub(crate) async fn read_touch(p: &mut Probe) {
     for id in [70, 71, 72] {
         let _ = p.client.put(&ttl(10), &key(id), &[as_bin!("v", 1)]).await;
     }
@@ -437,7 +289,7 @@ async fn read_touch(p: &mut Probe) {
 
 /// A filter expression that is false must stop the command (FILTERED_OUT), a delete
 /// included.
-async fn filters(p: &mut Probe) {
+pub(crate) async fn filters(p: &mut Probe) {
     let _ = p.client.put(&wp(), &key(80), &[as_bin!("v", 1)]).await;
     for (name, value) in [("filter_true", 1), ("filter_false", 2)] {
         let mut policy = rp();
@@ -463,7 +315,7 @@ async fn filters(p: &mut Probe) {
 }
 
 /// What the embedded server does not implement: it must refuse, never ignore.
-async fn unsupported(p: &mut Probe) {
+pub(crate) async fn unsupported(p: &mut Probe) {
     let k = key(90);
     let _ = p.client.put(&wp(), &k, &[as_bin!("v", 1)]).await;
     let append = lists::append(&ListPolicy::default(), "l", Value::from(1));
@@ -475,14 +327,17 @@ async fn unsupported(p: &mut Probe) {
     let r = p.client.execute_udf(&wp(), &k, "nopkg", "nofn", &[]).await;
     p.outcome("udf_execute", &r);
     let admin = AdminPolicy::default();
-    let r = p.client.truncate(&admin, "test", "other", 0).await;
+    let r = p
+        .client
+        .truncate(&admin, DIFFERENTIAL_TESTS.namespace, "other", 0)
+        .await;
     p.outcome("truncate", &r);
     let r = p
         .client
         .create_index_on_bin(
             &admin,
-            "test",
-            "diff",
+            DIFFERENTIAL_TESTS.namespace,
+            DIFFERENTIAL_TESTS.set,
             "v",
             "diff_v",
             IndexType::Numeric,
@@ -492,7 +347,11 @@ async fn unsupported(p: &mut Probe) {
         .await
         .map(|_| ());
     p.outcome("sindex_create", &r);
-    let statement = Statement::new("test", "diff", Bins::All);
+    let statement = Statement::new(
+        DIFFERENTIAL_TESTS.namespace,
+        DIFFERENTIAL_TESTS.set,
+        Bins::All,
+    );
     let scan = p
         .client
         .query(&QueryPolicy::default(), PartitionFilter::all(), statement)
@@ -517,7 +376,9 @@ async fn unsupported(p: &mut Probe) {
 }
 
 /// How many records a query returned, or the result code that ended it.
-async fn count_records(query: aerospike_core::Result<Arc<Recordset>>) -> Result<usize, i32> {
+pub(crate) async fn count_records(
+    query: aerospike_core::Result<Arc<Recordset>>,
+) -> Result<usize, i32> {
     let mut stream = query.map_err(|e| e.result_code())?.into_stream();
     let mut count = 0;
     while let Some(record) = stream.next().await {
@@ -528,7 +389,7 @@ async fn count_records(query: aerospike_core::Result<Arc<Recordset>>) -> Result<
 }
 
 /// The info values the client parses, reduced to what it relies on.
-async fn info(p: &mut Probe) {
+pub(crate) async fn info(p: &mut Probe) {
     let names = [
         "partition-generation",
         "peers-generation",
@@ -583,155 +444,4 @@ async fn info(p: &mut Probe) {
     p.note("namespaces", value("namespaces"));
     p.note("cluster_name", value("cluster-name"));
     p.note("unknown_name", value("bogus-name"));
-}
-
-/// The real server's observations on `nodes` nodes, or `None` (a counted skip) when
-/// Docker or the image is missing.
-async fn observe_real<F: Future<Output = Vec<(String, Seen)>>>(
-    nodes: usize,
-    observe: impl FnOnce(Client) -> F,
-) -> Option<Vec<(String, Seen)>> {
-    let check = format!("differential conformance against Aerospike 8.1.2.0, {nodes} node(s)");
-    let target = common::real_cluster(&check, nodes)?;
-    let client = target.connect(&target.client_policy()).await.unwrap();
-    Some(observe(client).await)
-}
-
-fn lookup(seen: &[(String, Seen)], field: &str) -> Seen {
-    let found = seen
-        .iter()
-        .find(|(f, _)| f == field)
-        .map(|(_, s)| s.clone());
-    found.unwrap_or(Seen::Exact("<absent>".into()))
-}
-
-/// Every field either side observed that disagrees and no [`Accepted`] row covers.
-fn differences(real: &[(String, Seen)], ours: &[(String, Seen)]) -> Vec<String> {
-    let mut fields: Vec<&String> = real.iter().map(|(f, _)| f).collect();
-    for (field, _) in ours {
-        if !fields.contains(&field) {
-            fields.push(field);
-        }
-    }
-    let mut failures = Vec::new();
-    for field in fields {
-        let (mine, theirs) = (lookup(ours, field), lookup(real, field));
-        if accepted(field).is_none() && !mine.agrees(&theirs) {
-            failures.push(format!("{field}: ours {mine:?}, real {theirs:?}"));
-        }
-    }
-    failures
-}
-
-fn assert_no_failures(failures: &[String]) {
-    assert!(
-        failures.is_empty(),
-        "{} difference(s):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-#[tokio::test]
-async fn embedded_server_answers_like_aerospike_8_1_2() {
-    let Some(real) = observe_real(1, observe).await else {
-        return;
-    };
-    let (_target, client) = common::cluster(1).await;
-    let ours = observe(client).await;
-    let mut failures = differences(&real, &ours);
-    for (field, answer) in ACCEPTED.iter().flat_map(|a| a.ours) {
-        let mine = lookup(&ours, field);
-        if mine != Seen::Exact(answer.to_string()) {
-            failures.push(format!(
-                "{field}: an accepted difference, but ours is {mine:?}, not {answer}"
-            ));
-        }
-    }
-    let readme = include_str!("../README.md");
-    for a in ACCEPTED.iter().filter(|a| !readme.contains(a.why)) {
-        failures.push(format!("README's difference table lacks: {}", a.why));
-    }
-    assert_no_failures(&failures);
-}
-
-/// What each node of a cluster announces for routing: its peers, and replica bitmaps
-/// that together give every partition exactly one master and one prole on distinct nodes.
-async fn observe_cluster(client: Client) -> Vec<(String, Seen)> {
-    let mut p = Probe {
-        client,
-        seen: Vec::new(),
-    };
-    let nodes = p.client.nodes();
-    p.note("nodes", nodes.len());
-    p.note("partition_map_complete", p.client.partition_map_complete());
-    let mut holders = vec![[0usize; 2]; PARTITIONS];
-    let mut master_is_prole = false;
-    for (i, node) in nodes.iter().enumerate() {
-        let names = ["replicas", "peers-clear-std", "peers-generation"];
-        let info = node.info(&AdminPolicy::default(), &names).await.unwrap();
-        let peers = info["peers-clear-std"].as_str();
-        let peer_fields: Vec<&str> = peers.splitn(3, ',').collect();
-        p.note(
-            &format!("node[{i}].peers.generation_matches"),
-            peer_fields[0] == info["peers-generation"],
-        );
-        p.note(&format!("node[{i}].peers.entries"), peer_entries(peers));
-        let (ns, rest) = info["replicas"].split_once(':').unwrap_or_default();
-        let parts: Vec<&str> = rest.split(',').collect();
-        p.note(&format!("node[{i}].replicas.head"), (ns, &parts[..2]));
-        let owned: Vec<Vec<bool>> = parts[2..].iter().map(|b| bitmap(b)).collect();
-        for (partition, count) in holders.iter_mut().enumerate() {
-            for (replica, bits) in owned.iter().enumerate().take(2) {
-                count[replica] += usize::from(bits[partition]);
-            }
-            master_is_prole |= owned.len() > 1 && owned[0][partition] && owned[1][partition];
-        }
-    }
-    p.note(
-        "every partition has one master and one prole",
-        holders.iter().all(|c| *c == [1, 1]),
-    );
-    p.note("a master is never its own prole", !master_is_prole);
-    p.seen
-}
-
-const PARTITIONS: usize = 4096;
-
-/// The peers a `peers-clear-std` value lists: `[…]` entries inside its outer list.
-fn peer_entries(peers: &str) -> usize {
-    let mut depth = 0;
-    let mut entries = 0;
-    for c in peers.chars() {
-        match c {
-            '[' => {
-                depth += 1;
-                entries += usize::from(depth == 2);
-            }
-            ']' => depth -= 1,
-            _ => {}
-        }
-    }
-    entries
-}
-
-/// A replica bitmap: partition `p` is bit `7 - p % 8` of byte `p / 8`.
-fn bitmap(encoded: &str) -> Vec<bool> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .unwrap_or_default();
-    (0..PARTITIONS)
-        .map(|p| bytes.get(p / 8).is_some_and(|b| b & (0x80 >> (p % 8)) != 0))
-        .collect()
-}
-
-#[tokio::test]
-async fn three_embedded_nodes_announce_routing_like_aerospike_8_1_2() {
-    let Some(real) = observe_real(3, observe_cluster).await else {
-        return;
-    };
-    let (_target, client) = common::cluster(3).await;
-    let ours = observe_cluster(client).await;
-    assert_no_failures(&differences(&real, &ours));
 }

@@ -1,10 +1,17 @@
 //! The CPU time this process has used, so a run can report CPU per op (the client's cost,
-//! or the harness's own in self-overhead mode).
+//! or the harness's own in self-overhead mode) and `server_cost` the client's beside the
+//! server's; one `getrusage` reading serves both.
 
 use std::time::Duration;
 
 /// User plus system time of the whole process.
 pub fn process_time() -> Duration {
+    let (user, system) = process_times();
+    user + system
+}
+
+/// User and system time of the whole process, apart.
+pub fn process_times() -> (Duration, Duration) {
     // SAFETY: `getrusage` only writes the struct we pass.
     let usage = unsafe {
         let mut usage = std::mem::zeroed::<libc::rusage>();
@@ -12,7 +19,7 @@ pub fn process_time() -> Duration {
         usage
     };
     let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    time(usage.ru_utime) + time(usage.ru_stime)
+    (time(usage.ru_utime), time(usage.ru_stime))
 }
 
 #[cfg(test)]
