@@ -92,15 +92,12 @@ fn throughput(c: &mut Criterion) {
 
 /// Writes every key once, so reads hit and are checked.
 fn seed(bench: &Bench) {
-    let workload = Workload::default();
-    let backend = Arc::new(AsyncClient {
-        client: bench.client.clone(),
-        calls: config(Mode::Async { tasks: 1 }, 1, DEFAULT_TIMEOUT_MS).calls(),
-    });
-    if let Err(e) = bench
-        .runtime
-        .block_on(driver::seed::seed(backend, workload.keys, &mut |_| {}))
-    {
+    let config = config(Mode::Async { tasks: 1 }, 1, DEFAULT_TIMEOUT_MS);
+    if let Err(e) = bench.runtime.block_on(driver::seed::seed_client(
+        &bench.client,
+        &config,
+        &mut |_| {},
+    )) {
         groups::exit_with(e);
     }
 }

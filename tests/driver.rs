@@ -58,11 +58,7 @@ fn assert_clean(run: &Run) {
 }
 
 async fn seed(client: &Arc<Client>, config: &Config) {
-    let backend = Arc::new(AsyncClient {
-        client: client.clone(),
-        calls: config.calls(),
-    });
-    driver::seed::seed(backend, config.workload.keys, &mut |_| {})
+    driver::seed::seed_client(client, config, &mut |_| {})
         .await
         .expect("seeded");
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::{Backend, SeedError};
+use aerospike_core::Client;
+
+use super::{AsyncClient, Backend, Config, SeedError};
 use crate::stats::Counts;
 use crate::workload::Access;
 use crate::workload::keys::Sequence;
@@ -15,6 +17,20 @@ use crate::workload::keys::Sequence;
 const TASKS: usize = 16;
 const BATCH: usize = 100;
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Writes `config`'s key space once through the async `client`, with the values `config`'s
+/// reads are checked against: what the CLI, the throughput groups and the tests load.
+pub async fn seed_client(
+    client: &Arc<Client>,
+    config: &Config,
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<(), SeedError> {
+    let backend = Arc::new(AsyncClient {
+        client: client.clone(),
+        calls: config.calls(),
+    });
+    seed(backend, config.workload.keys, on_progress).await
+}
 
 /// Writes keys `0..keys` once through `backend`, telling `on_progress` how many are done
 /// every 100 ms and at the end. Fails, naming the failures, if any key was not written.

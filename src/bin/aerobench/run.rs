@@ -222,14 +222,9 @@ fn seed(
     client: &Arc<aerospike_core::Client>,
     config: &Config,
 ) -> anyhow::Result<()> {
-    let keys = config.workload.keys;
-    let backend = Arc::new(AsyncClient {
-        client: client.clone(),
-        calls: config.calls(),
-    });
-    let progress = Progress::new("seeding", keys);
+    let progress = Progress::new("seeding", config.workload.keys);
     let mut done = 0;
-    runtime.block_on(driver::seed::seed(backend, keys, &mut |n| {
+    runtime.block_on(driver::seed::seed_client(client, config, &mut |n| {
         done = n;
         progress.update(n);
     }))?;
