@@ -2,7 +2,9 @@
 //! closed-loop driver behind `aerobench run` (RU,50 over 100,000 seeded keys, `I8`) at 1,
 //! 32, 256 and 512 async tasks; 1 and 32 sync threads; at 512 tasks the client defaults
 //! against no per-op timeout with `max_conns_per_node = 512`; and a batch sweep
-//! from 1 to 128 keys per call at 32 tasks.
+//! from 1 to 128 keys per call at 32 tasks. Beside each row at 1, 32 and 256 tasks or 1 and
+//! 32 threads, `bare/…` runs the same calls with nothing around them but a counter
+//! (`aerobench run --bare`): the ratio of the two is what the harness costs.
 //!
 //! One sample is one short driver run. Criterion is handed the time `iters` key ops take at
 //! the rate that run measured, so the reported throughput (elements/s) is the run's TPS:
@@ -57,12 +59,11 @@ fn throughput(c: &mut Criterion) {
         // run either way) instead of warning that 1 does not fit.
         .measurement_time((SLICE + SLICE_WARMUP) * (SAMPLES as u32 * 3 / 2));
     for tasks in [1, 32, 256, 512] {
-        async_row(
-            &mut group,
-            &format!("async/{tasks}"),
-            &bench.client,
-            config(Mode::Async { tasks }, 1, DEFAULT_TIMEOUT_MS),
-        );
+        let config = config(Mode::Async { tasks }, 1, DEFAULT_TIMEOUT_MS);
+        async_row(&mut group, &format!("async/{tasks}"), &bench.client, config);
+        if tasks <= 256 {
+            bare_row(&mut group, &format!("bare/async/{tasks}"), config);
+        }
     }
     let tuned = config(Mode::Async { tasks: 512 }, 1, 0);
     async_row(
@@ -72,11 +73,9 @@ fn throughput(c: &mut Criterion) {
         tuned,
     );
     for threads in [1, 32] {
-        sync_row(
-            &mut group,
-            &format!("sync/{threads}"),
-            config(Mode::Sync { threads }, 1, DEFAULT_TIMEOUT_MS),
-        );
+        let config = config(Mode::Sync { threads }, 1, DEFAULT_TIMEOUT_MS);
+        sync_row(&mut group, &format!("sync/{threads}"), config);
+        bare_row(&mut group, &format!("bare/sync/{threads}"), config);
     }
     for batch in [1, 4, 16, 32, 64, 128] {
         let batched = config(Mode::Async { tasks: 32 }, batch, DEFAULT_TIMEOUT_MS);
@@ -160,6 +159,40 @@ fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) 
         b.iter_custom(|iters| {
             let run = driver::run_threads(&backend, &config, threads, &mut |_, _| {});
             time_of(&run, iters, id, &warned)
+        })
+    });
+}
+
+/// The bare reference loop in `config`'s mode, on the harness client (async) or a blocking
+/// client of its own (sync).
+fn bare_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) {
+    let bench = groups::bench();
+    let blocking = matches!(config.mode, Mode::Sync { .. }).then(|| {
+        let policy = bench.target.client_policy();
+        let client = bench.target.connect_blocking(&policy);
+        client.unwrap_or_else(|e| groups::exit_with(e))
+    });
+    let warned = Cell::new(false);
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let bare = match (&blocking, config.mode) {
+                (Some(client), Mode::Sync { threads }) => {
+                    driver::bare::run_threads(client, &config, threads)
+                }
+                (_, mode) => driver::bare::run_tasks(
+                    &bench.runtime,
+                    bench.client.clone(),
+                    &config,
+                    mode.concurrency(),
+                ),
+            };
+            if bare.errors > 0 && !warned.replace(true) {
+                eprintln!(
+                    "aerobench: throughput/{id}: {} of {} calls failed",
+                    bare.errors, bare.ops
+                );
+            }
+            Duration::from_secs_f64(iters as f64 / bare.tps().max(f64::MIN_POSITIVE))
         })
     });
 }
