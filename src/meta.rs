@@ -35,15 +35,18 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// The fields that must match for two results to be comparable (hosts and commit may
-    /// differ: ports change between runs, and comparing commits is the point).
+    /// The fields that must match for two results to be comparable, as `name=value` words
+    /// (hosts and commit may differ: ports change between runs, and comparing commits is the
+    /// point). One list for the check and for the message that shows a difference.
+    pub fn comparable_part(&self) -> String {
+        format!(
+            "target={} nodes={} network={} server={} machine={} cpus={}",
+            self.target, self.nodes, self.network, self.server, self.machine, self.cpus
+        )
+    }
+
     pub fn comparable_with(&self, other: &Fingerprint) -> bool {
-        self.target == other.target
-            && self.nodes == other.nodes
-            && self.network == other.network
-            && self.server == other.server
-            && self.machine == other.machine
-            && self.cpus == other.cpus
+        self.comparable_part() == other.comparable_part()
     }
 }
 

@@ -90,15 +90,6 @@ pub struct Checked {
     pub notes: Vec<String>,
 }
 
-/// The comparable fields of a record, for messages: target, nodes, network, server, machine.
-fn comparable(r: &RunRecord) -> String {
-    let f = &r.fingerprint;
-    format!(
-        "target={} nodes={} network={} server={} machine={}",
-        f.target, f.nodes, f.network, f.server, f.machine
-    )
-}
-
 /// Compares sides `a` and `b` bench by bench. A difference is an error unless `force`, in
 /// which case it becomes a note.
 pub fn check(
@@ -116,8 +107,8 @@ pub fn check(
             (Some(x), Some(y)) if !x.fingerprint.comparable_with(&y.fingerprint) => {
                 Some(FingerprintError::Differ {
                     bench: bench.clone(),
-                    a: comparable(x),
-                    b: comparable(y),
+                    a: x.fingerprint.comparable_part(),
+                    b: y.fingerprint.comparable_part(),
                 })
             }
             (Some(_), None) | (None, Some(_)) => {
