@@ -15,7 +15,12 @@ fn main() {
         .ok()
         .and_then(|lock| locked_version(&lock, "aerospike-core"))
         .unwrap_or_else(|| "unknown".into());
-    let commit = std::env::var("AEROBENCH_COMMIT").ok().or_else(git_commit);
+    let pinned = std::env::var("AEROBENCH_COMMIT").ok();
+    println!(
+        "cargo:rustc-env=AEROBENCH_COMMIT_PINNED={}",
+        if pinned.is_some() { "1" } else { "" }
+    );
+    let commit = pinned.or_else(git_commit);
     println!("cargo:rustc-env=AEROBENCH_CLIENT_VERSION={client}");
     println!(
         "cargo:rustc-env=AEROBENCH_COMMIT={}",

@@ -293,7 +293,7 @@ impl Target {
             network: self.network(),
             server: format!("{}/{build}", edition.replace(' ', "_")),
             client: meta::CLIENT_VERSION.into(),
-            commit: meta::COMMIT.into(),
+            commit: meta::commit().into(),
             machine: meta::machine(),
             cpus: self.settings.placement.to_string(),
         }
