@@ -1,5 +1,5 @@
 //! The CPU time this process has used, so a run can report CPU per op (the client's cost,
-//! or the harness's own in self-overhead mode) and `server_cost` the client's beside the
+//! or the harness's own in self-overhead mode) and `own_cost` the client's beside the
 //! server's; one `getrusage` reading serves both.
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Where each user of the suite writes: one namespace, set and bin per job, so a run, the
-//! layer groups, `server_cost` and each test file keep to records of their own on a shared
+//! layer groups and each test file keep to records of their own on a shared
 //! cluster, and the names stand in one place.
 
 use aerospike_core::{Key, Value};
@@ -38,14 +38,6 @@ pub const LAYERS: KeySpace = KeySpace {
     set: "set",
     bin: "v",
     keys: 1000,
-};
-
-/// `benches/server_cost`: a multiple of every task count, so seeding covers them all.
-pub const SERVER_COST: KeySpace = KeySpace {
-    namespace: DEFAULT_NAMESPACE,
-    set: "server_cost",
-    bin: "v",
-    keys: 8_192,
 };
 
 /// The tests' shared helpers (`tests/common`).

@@ -32,6 +32,23 @@ impl Cpu {
         }
     }
 
+    /// This process's CPU time so far (`getrusage`): the client's tend thread, Tokio
+    /// workers and callers.
+    pub(crate) fn of_this_process() -> Cpu {
+        let (user, system) = aerobench::cpu::process_times();
+        Cpu {
+            user: user.as_secs_f64(),
+            system: system.as_secs_f64(),
+        }
+    }
+
+    pub(crate) fn scaled(self, by: f64) -> Cpu {
+        Cpu {
+            user: self.user * by,
+            system: self.system * by,
+        }
+    }
+
     /// Microseconds per op of `self` seconds over `ops` ops.
     pub(crate) fn us_per_op(self, ops: u64) -> Cpu {
         Cpu {

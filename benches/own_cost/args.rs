@@ -1,8 +1,12 @@
 //! The command line, read the way Criterion reads it, and how much a run measures.
 
+use std::time::Duration;
+
+/// How long each case runs, and how many times.
+#[derive(Clone, Copy)]
 pub(crate) struct Plan {
     pub(crate) rounds: usize,
-    pub(crate) ops: u64,
+    pub(crate) span: Duration,
 }
 
 /// The command line, read the way Criterion reads it.
@@ -77,15 +81,15 @@ impl Args {
         match (self.test, self.quick) {
             (true, _) => Plan {
                 rounds: 1,
-                ops: 512,
+                span: Duration::from_millis(100),
             },
             (_, true) => Plan {
                 rounds: 1,
-                ops: 20_000,
+                span: Duration::from_secs(1),
             },
             _ => Plan {
-                rounds: 5,
-                ops: 30_000,
+                rounds: 3,
+                span: Duration::from_secs(2),
             },
         }
     }
