@@ -234,14 +234,19 @@ fn table_and_verdicts_from_saved_baselines() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0],
-        "| benchmark | a-1 | b-2 | change | 95% CI | verdict |"
+        "| benchmark | a-1 | b-2 | change | 95% CI | verdict | smallest detectable |"
+    );
+    assert!(
+        lines[2].contains("| within noise (no change > "),
+        "a within-noise verdict says what it rules out: {}",
+        lines[2]
     );
     assert!(
         lines[3].starts_with("| single_op/async/get | 100.0 ns | 130.0 ns | +30.00% | ["),
         "{}",
         lines[3]
     );
-    assert!(lines[3].ends_with("| regressed |"));
+    assert!(lines[3].contains("| regressed | "), "{}", lines[3]);
     assert_eq!(
         rows[1].diff_flamegraph("a-1", "b-2"),
         root.join("single_op/async/get/profile/diff-a-1-b-2.svg")

@@ -279,7 +279,7 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
             let ci = row.change.confidence_interval;
             let diff = row.diff_flamegraph(a, b);
             let verdict = Cell {
-                text: row.verdict.label().into(),
+                text: row.verdict_text(),
                 link: diff
                     .is_file()
                     .then(|| relative_link(&options.out_dir, &diff)),
@@ -296,6 +296,7 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
                 )
                 .into(),
                 verdict,
+                row.mdc_text().into(),
             ]
         })
         .collect();
@@ -304,10 +305,20 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
         intro: format!(
             "Relative change of the mean with a bootstrap 95% interval; a verdict needs the whole \
              interval beyond ±{:.0}% (Criterion's rule). A regressed verdict links its differential \
-             flamegraph where one was made (scripts/compare).",
+             flamegraph where one was made (scripts/compare). Smallest detectable: the change \
+             these two runs would flag four times in five, from their spread and sample count; \
+             ⚠ marks one above the group's goal (2% for CPU-only groups, 5% with I/O).",
             compare::NOISE * 100.0
         ),
-        headers: vec!["benchmark", "A", "B", "change", "95% CI", "verdict"],
+        headers: vec![
+            "benchmark",
+            "A",
+            "B",
+            "change",
+            "95% CI",
+            "verdict",
+            "smallest detectable",
+        ],
         rows,
         image: None,
     }
@@ -320,11 +331,14 @@ fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
         .into_iter()
         .map(|group| Table {
             title: format!("Group {group}"),
-            intro: String::new(),
+            intro: "Smallest detectable: the change a compare of this run with one as spread \
+                    would flag four times in five; ⚠ marks one above the group's goal."
+                .into(),
             headers: vec![
                 "benchmark",
                 "time",
                 "95% CI",
+                "smallest detectable",
                 "per element",
                 "Criterion",
                 "flamegraph",
@@ -357,6 +371,9 @@ fn benchmark_row(options: &Options, r: &BenchResult) -> Vec<Cell> {
             criterion_results::format_ns(ci.upper_bound)
         )
         .into(),
+        compare::run_mdc(r, "new")
+            .map_or("–".into(), |mdc| compare::mdc_text(mdc, &r.group))
+            .into(),
         match r.elements {
             Some(n) => format!("{} × {n}", criterion_results::format_ns(r.per_element_ns())),
             None => "–".into(),
@@ -510,6 +527,11 @@ mod tests {
             "per-key cost fitted"
         );
         assert!(root.join("out/waterfall.svg").is_file());
+        // The fixtures' samples spread ±1% over 3: an MDC of 1% + 2.8 × √2 × 0.577%.
+        assert!(
+            page.contains("<td>3.3%</td>"),
+            "smallest detectable change shown"
+        );
         assert!(
             std::fs::read_to_string(root.join("out/summary.md"))
                 .unwrap()
