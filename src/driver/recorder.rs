@@ -1,6 +1,7 @@
 //! Where calls are counted while a run goes on.
 //!
-//! Each OS thread that records gets its own shard (found through a thread-local), so
+//! Each OS thread that records gets its own shard (found through a thread-local, or held by
+//! the thread driver's callers), so
 //! recording takes an uncontended lock and touches a histogram that stays in that core's
 //! cache, however many tasks run. A shard keeps the windows not yet harvested; the ticker
 //! harvests window `k` from every shard once `k` has ended. A call recorded after its window
@@ -24,8 +25,9 @@ pub struct Recorder {
     shards: Mutex<Vec<Arc<Shard>>>,
 }
 
+/// The windows one caller thread recorded and the ticker has not harvested yet.
 #[derive(Default)]
-struct Shard(Mutex<Pending>);
+pub struct Shard(Mutex<Pending>);
 
 /// The windows of one shard from `first` on.
 #[derive(Default)]
@@ -54,30 +56,38 @@ impl Recorder {
         &self.timeline
     }
 
-    /// Counts a call that ended at `end` after `latency`; calls outside the measured
-    /// span are not counted.
+    /// Counts a call that ended at `end` after `latency` in the calling thread's shard;
+    /// calls outside the measured span are not counted.
     pub fn record(&self, end: Instant, latency: Duration, rows: &[Row]) {
-        let Some(window) = self.timeline.window_of(end) else {
-            return;
-        };
         SHARDS.with_borrow_mut(|mine| {
             let shard = match mine.iter().position(|(id, _)| *id == self.id) {
                 Some(i) => &mine[i].1,
-                None => self.register(mine),
+                None => {
+                    // A shard only its thread still holds belongs to a recorder that is gone.
+                    mine.retain(|(_, shard)| Arc::strong_count(shard) > 1);
+                    mine.push((self.id, self.shard()));
+                    &mine.last().expect("just pushed").1
+                }
             };
-            lock(&shard.0)
-                .window(window)
-                .record(latency.as_nanos() as u64, rows);
+            self.record_in(shard, end, latency, rows);
         });
     }
 
-    fn register<'a>(&self, mine: &'a mut Vec<(u64, Arc<Shard>)>) -> &'a Arc<Shard> {
-        // A shard only its thread still holds belongs to a recorder that is gone.
-        mine.retain(|(_, shard)| Arc::strong_count(shard) > 1);
+    /// A new shard of this recorder, for a caller that keeps it (an OS thread of the thread
+    /// driver) and so records through [`Self::record_in`] without the thread-local lookup.
+    pub fn shard(&self) -> Arc<Shard> {
         let shard = Arc::new(Shard::default());
         lock(&self.shards).push(shard.clone());
-        mine.push((self.id, shard));
-        &mine.last().expect("just pushed").1
+        shard
+    }
+
+    /// [`Self::record`] into `shard`, which must be this recorder's.
+    pub fn record_in(&self, shard: &Shard, end: Instant, latency: Duration, rows: &[Row]) {
+        if let Some(window) = self.timeline.window_of(end) {
+            lock(&shard.0)
+                .window(window)
+                .record(latency.as_nanos() as u64, rows);
+        }
     }
 
     /// Takes window `k` from every shard, with anything recorded late into earlier ones;
@@ -159,6 +169,21 @@ mod tests {
         });
         assert_eq!(recorder.harvest(2).counts.writes, 1);
         assert_eq!(recorder.harvest_rest().counts.calls, 0);
+    }
+
+    #[test]
+    fn a_held_shard_counts_with_the_thread_local_ones() {
+        let start = Instant::now();
+        let recorder = Recorder::new(Timeline::new(start, ms(1000), ms(2000)));
+        let held = recorder.shard();
+        recorder.record_in(&held, start + ms(500), ms(1), &[Row::Hit]); // warm-up
+        recorder.record_in(&held, start + ms(1500), ms(1), &[Row::Hit, Row::Miss]);
+        recorder.record(start + ms(1600), ms(1), &[Row::Written]);
+        let first = recorder.harvest(0);
+        assert_eq!((first.counts.calls, first.counts.reads), (2, 2));
+        assert_eq!(first.counts.writes, 1);
+        recorder.record_in(&held, start + ms(2500), ms(1), &[Row::Miss]);
+        assert_eq!(recorder.harvest_rest().counts.misses, 1);
     }
 
     #[test]
