@@ -33,7 +33,7 @@ pub use policy::{DEFAULT_TIMEOUT_MS, Policies, Pool};
 use crate::stats::{Figures, Row};
 use crate::workload::keys::Sequence;
 use crate::workload::{Access, Picker, Workload};
-use recorder::Recorder;
+use recorder::{Recorder, Shard};
 use schedule::Ticker;
 use timeline::Timeline;
 
@@ -190,6 +190,7 @@ pub fn run_threads<B: BlockingBackend>(
     std::thread::scope(|s| {
         for thread in 0..threads {
             let mut worker = Worker::new(config, thread, &sequence, recorder.clone());
+            worker.shard = Some(recorder.shard());
             s.spawn(move || {
                 while let Some(access) = worker.next() {
                     let started = Instant::now();
@@ -220,6 +221,9 @@ fn finish(ticker: Ticker<'_>, config: &Config, abandoned: usize) -> Run {
 struct Worker {
     picker: Picker,
     recorder: Arc<Recorder>,
+    /// The shard an OS-thread caller records into; tasks, which move between threads,
+    /// record into their current thread's.
+    shard: Option<Arc<Shard>>,
     ids: Vec<u64>,
     rows: Vec<Row>,
     end: Instant,
@@ -238,6 +242,7 @@ impl Worker {
             picker: config.workload.picker(index, sequence.clone()),
             end: recorder.timeline().end,
             recorder,
+            shard: None,
             ids: Vec::with_capacity(batch),
             rows: Vec::with_capacity(batch),
             now: Instant::now(),
@@ -256,7 +261,12 @@ impl Worker {
     /// Records the call that started at `started`.
     fn done(&mut self, started: Instant) {
         self.now = Instant::now();
-        self.recorder
-            .record(self.now, self.now - started, &self.rows);
+        let latency = self.now - started;
+        match &self.shard {
+            Some(shard) => self
+                .recorder
+                .record_in(shard, self.now, latency, &self.rows),
+            None => self.recorder.record(self.now, latency, &self.rows),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Where calls are counted while a run goes on.
 //!
-//! Each OS thread that records gets its own shard (found through a thread-local), so
+//! Each OS thread that records gets its own shard (found through a thread-local, or held by
+//! the thread driver's callers), so
 //! recording takes an uncontended lock and touches a histogram that stays in that core's
 //! cache, however many tasks run. A shard keeps the windows not yet harvested; the ticker
 //! harvests window `k` from every shard once `k` has ended. A call recorded after its window
@@ -24,14 +25,18 @@ pub struct Recorder {
     shards: Mutex<Vec<Arc<Shard>>>,
 }
 
+/// The windows one caller thread recorded and the ticker has not harvested yet.
 #[derive(Default)]
-struct Shard(Mutex<Pending>);
+pub struct Shard(Mutex<Pending>);
 
 /// The windows of one shard from `first` on.
 #[derive(Default)]
 struct Pending {
     first: usize,
     windows: VecDeque<Tally>,
+    /// Harvested windows, emptied, to open the next ones with: a fresh histogram would be
+    /// allocated and regrown (realloc, zeroing, page faults) by every shard every second.
+    spare: Vec<Tally>,
 }
 
 thread_local! {
@@ -54,30 +59,38 @@ impl Recorder {
         &self.timeline
     }
 
-    /// Counts a call that ended at `end` after `latency`; calls outside the measured
-    /// span are not counted.
+    /// Counts a call that ended at `end` after `latency` in the calling thread's shard;
+    /// calls outside the measured span are not counted.
     pub fn record(&self, end: Instant, latency: Duration, rows: &[Row]) {
-        let Some(window) = self.timeline.window_of(end) else {
-            return;
-        };
         SHARDS.with_borrow_mut(|mine| {
             let shard = match mine.iter().position(|(id, _)| *id == self.id) {
                 Some(i) => &mine[i].1,
-                None => self.register(mine),
+                None => {
+                    // A shard only its thread still holds belongs to a recorder that is gone.
+                    mine.retain(|(_, shard)| Arc::strong_count(shard) > 1);
+                    mine.push((self.id, self.shard()));
+                    &mine.last().expect("just pushed").1
+                }
             };
-            lock(&shard.0)
-                .window(window)
-                .record(latency.as_nanos() as u64, rows);
+            self.record_in(shard, end, latency, rows);
         });
     }
 
-    fn register<'a>(&self, mine: &'a mut Vec<(u64, Arc<Shard>)>) -> &'a Arc<Shard> {
-        // A shard only its thread still holds belongs to a recorder that is gone.
-        mine.retain(|(_, shard)| Arc::strong_count(shard) > 1);
+    /// A new shard of this recorder, for a caller that keeps it (an OS thread of the thread
+    /// driver) and so records through [`Self::record_in`] without the thread-local lookup.
+    pub fn shard(&self) -> Arc<Shard> {
         let shard = Arc::new(Shard::default());
         lock(&self.shards).push(shard.clone());
-        mine.push((self.id, shard));
-        &mine.last().expect("just pushed").1
+        shard
+    }
+
+    /// [`Self::record`] into `shard`, which must be this recorder's.
+    pub fn record_in(&self, shard: &Shard, end: Instant, latency: Duration, rows: &[Row]) {
+        if let Some(window) = self.timeline.window_of(end) {
+            lock(&shard.0)
+                .window(window)
+                .record(latency.as_nanos() as u64, rows);
+        }
     }
 
     /// Takes window `k` from every shard, with anything recorded late into earlier ones;
@@ -88,31 +101,44 @@ impl Recorder {
                 .saturating_sub(pending.first)
                 .min(pending.windows.len());
             pending.first = k + 1;
-            Tally::sum(&pending.windows.drain(..due).collect::<Vec<_>>())
+            due
         })
     }
 
     /// Takes everything still recorded, as one window (the last, once no call runs).
     pub fn harvest_rest(&self) -> Tally {
-        self.collect(|pending| Tally::sum(&std::mem::take(&mut pending.windows)))
+        self.collect(|pending| pending.windows.len())
     }
 
-    fn collect(&self, mut take: impl FnMut(&mut Pending) -> Tally) -> Tally {
+    /// The sum of the first `due(shard)` windows of every shard, which are taken.
+    fn collect(&self, mut due: impl FnMut(&mut Pending) -> usize) -> Tally {
         let shards = lock(&self.shards).clone();
         let mut sum = Tally::default();
         for shard in &shards {
-            sum.merge(&take(&mut lock(&shard.0)));
+            let mut pending = lock(&shard.0);
+            let due = due(&mut pending);
+            pending.take(due, &mut sum);
         }
         sum
     }
 }
 
 impl Pending {
+    /// Adds the first `n` windows to `sum` and keeps them, emptied, as spares.
+    fn take(&mut self, n: usize, sum: &mut Tally) {
+        for mut window in self.windows.drain(..n) {
+            sum.merge(&window);
+            window.reset();
+            self.spare.push(window);
+        }
+    }
+
     /// Window `k`, or the first open one if `k` was harvested already.
     fn window(&mut self, k: usize) -> &mut Tally {
         let i = k.saturating_sub(self.first);
-        if self.windows.len() <= i {
-            self.windows.resize_with(i + 1, Tally::default);
+        while self.windows.len() <= i {
+            let window = self.spare.pop().unwrap_or_default();
+            self.windows.push_back(window);
         }
         &mut self.windows[i]
     }
@@ -159,6 +185,35 @@ mod tests {
         });
         assert_eq!(recorder.harvest(2).counts.writes, 1);
         assert_eq!(recorder.harvest_rest().counts.calls, 0);
+    }
+
+    #[test]
+    fn a_held_shard_counts_with_the_thread_local_ones() {
+        let start = Instant::now();
+        let recorder = Recorder::new(Timeline::new(start, ms(1000), ms(2000)));
+        let held = recorder.shard();
+        recorder.record_in(&held, start + ms(500), ms(1), &[Row::Hit]); // warm-up
+        recorder.record_in(&held, start + ms(1500), ms(1), &[Row::Hit, Row::Miss]);
+        recorder.record(start + ms(1600), ms(1), &[Row::Written]);
+        let first = recorder.harvest(0);
+        assert_eq!((first.counts.calls, first.counts.reads), (2, 2));
+        assert_eq!(first.counts.writes, 1);
+        recorder.record_in(&held, start + ms(2500), ms(1), &[Row::Miss]);
+        assert_eq!(recorder.harvest_rest().counts.misses, 1);
+    }
+
+    #[test]
+    fn a_reused_window_starts_empty() {
+        let start = Instant::now();
+        let recorder = Recorder::new(Timeline::new(start, ms(0), ms(3000)));
+        let held = recorder.shard();
+        recorder.record_in(&held, start + ms(100), ms(900), &[Row::Written]);
+        assert_eq!(recorder.harvest(0).latency.percentiles().max, 900_000_000);
+        recorder.record_in(&held, start + ms(1100), ms(2), &[Row::Hit]);
+        let second = recorder.harvest(1);
+        assert_eq!((second.counts.calls, second.counts.writes), (1, 0));
+        assert_eq!(second.latency.count(), 1);
+        assert_eq!(second.latency.percentiles().max, 2_000_000);
     }
 
     #[test]

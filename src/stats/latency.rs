@@ -28,6 +28,12 @@ impl Latency {
         self.max = self.max.max(ns);
     }
 
+    /// Empties it, keeping the histogram's grown counts array for the next values.
+    pub fn reset(&mut self) {
+        self.histogram.reset();
+        self.max = 0;
+    }
+
     pub fn merge(&mut self, other: &Latency) {
         self.histogram
             .add(&other.histogram)

@@ -28,16 +28,14 @@ impl Tally {
         self.latency.record(latency_ns);
     }
 
+    /// Empties it for reuse, without giving back the histogram's memory.
+    pub fn reset(&mut self) {
+        self.counts = Counts::default();
+        self.latency.reset();
+    }
+
     pub fn merge(&mut self, other: &Tally) {
         self.counts.merge(&other.counts);
         self.latency.merge(&other.latency);
-    }
-
-    /// All of `tallies` in one.
-    pub fn sum<'a>(tallies: impl IntoIterator<Item = &'a Tally>) -> Tally {
-        tallies.into_iter().fold(Tally::default(), |mut sum, t| {
-            sum.merge(t);
-            sum
-        })
     }
 }
