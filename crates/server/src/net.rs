@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use super::batch;
@@ -24,14 +25,17 @@ use super::{ConnectionError, Shared, StartError};
 /// How long the rest of a frame may take to arrive once its header has.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections for node `node` until `stop` fires.
+/// Accepts connections for node `node` until `stop` fires. Each connection runs on the
+/// next of `workers` in turn, or on the current runtime when there are none.
 pub async fn serve_node(
     node: usize,
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    workers: Arc<[Handle]>,
 ) {
     let open = Arc::new(AtomicUsize::new(0));
+    let mut turn = 0usize;
     loop {
         let accepted = tokio::select! {
             _ = stop.changed() => return,
@@ -53,16 +57,27 @@ pub async fn serve_node(
             );
             continue;
         }
+        // A worker's runtime has its own I/O driver: the socket moves there unregistered.
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
         bump(&shared.stats.connections, 1);
         open.fetch_add(1, Ordering::Relaxed);
         let (shared, open, stop) = (shared.clone(), open.clone(), stop.clone());
-        tokio::spawn(async move {
-            if let Err(reason) = serve_connection(node, stream, &shared, stop).await {
+        let served = async move {
+            if let Ok(stream) = TcpStream::from_std(stream)
+                && let Err(reason) = serve_connection(node, stream, &shared, stop).await
+            {
                 bump(&shared.stats.malformed, 1);
                 eprintln!("aerobench-server: node {node}: closing {peer}: {reason}");
             }
             open.fetch_sub(1, Ordering::Relaxed);
-        });
+        };
+        turn = turn.wrapping_add(1);
+        match workers.get(turn % workers.len().max(1)) {
+            Some(worker) => drop(worker.spawn(served)),
+            None => drop(tokio::spawn(served)),
+        }
     }
 }
 
