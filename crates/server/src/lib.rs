@@ -29,6 +29,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 pub use address::{BadAddress, check_host_port};
@@ -198,7 +199,16 @@ pub struct Server {
 impl Server {
     /// Binds every node's listener and starts serving on the current Tokio runtime.
     pub fn start(config: &Config) -> Result<Server, StartError> {
+        Self::start_on(config, Vec::new())
+    }
+
+    /// [`Self::start`], with the listeners on the current runtime and the connections
+    /// dealt out in turn to `workers` (none: the current runtime). Workers on
+    /// current-thread runtimes, one per thread, keep each connection's wake-ups on the
+    /// thread that serves it.
+    pub fn start_on(config: &Config, workers: Vec<Handle>) -> Result<Server, StartError> {
         config.validate()?;
+        let workers: Arc<[Handle]> = workers.into();
         let listeners = net::bind_listeners(config.bind, config.port, config.nodes)?;
         let addresses: Vec<SocketAddr> = listeners
             .iter()
@@ -210,7 +220,13 @@ impl Server {
         for (&node, listener) in local.iter().zip(listeners) {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let (stop, stopped) = watch::channel(false);
-            tokio::spawn(net::serve_node(node, listener, shared.clone(), stopped));
+            tokio::spawn(net::serve_node(
+                node,
+                listener,
+                shared.clone(),
+                stopped,
+                workers.clone(),
+            ));
             stops[node] = Some(stop);
         }
         Ok(Server {

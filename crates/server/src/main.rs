@@ -37,6 +37,7 @@ use aerobench_server::{
 };
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::runtime::Handle;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -74,7 +75,8 @@ struct Args {
     /// Maximum client connections per node; 0 means unlimited.
     #[arg(long, default_value_t = 0)]
     max_conns: usize,
-    /// Tokio worker threads; 0 means one per core.
+    /// Threads serving connections, each with its own current-thread runtime; 0 means one
+    /// per core.
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Print request statistics on exit.
@@ -169,22 +171,46 @@ impl Args {
 
 fn main() -> ExitCode {
     let args = Args::parse_from(command_line());
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if args.threads > 0 {
-        runtime.worker_threads(args.threads);
-    }
-    let runtime = match runtime.enable_all().build() {
-        Ok(rt) => rt,
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    // Listeners and control run here; connections on the workers.
+    let runtimes = current_thread().and_then(|main| Ok((main, workers(threads)?)));
+    let (runtime, workers) = match runtimes {
+        Ok(pair) => pair,
         Err(e) => {
             eprintln!("aerobench-server: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(args))
+    runtime.block_on(run(args, workers))
 }
 
-async fn run(args: Args) -> ExitCode {
-    let server = match Server::start(&args.config()) {
+fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Starts `count` threads, each running a current-thread runtime for as long as the
+/// process lives: a connection stays on one thread, so serving it never wakes another
+/// (a work-stealing runtime wakes idle workers and moves tasks between them).
+fn workers(count: usize) -> std::io::Result<Vec<Handle>> {
+    (0..count)
+        .map(|i| {
+            let runtime = current_thread()?;
+            let handle = runtime.handle().clone();
+            std::thread::Builder::new()
+                .name(format!("aerobench-server-{i}"))
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+            Ok(handle)
+        })
+        .collect()
+}
+
+async fn run(args: Args, workers: Vec<Handle>) -> ExitCode {
+    let server = match Server::start_on(&args.config(), workers) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("aerobench-server: {e}");

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use super::batch;
@@ -24,14 +25,17 @@ use super::{ConnectionError, Shared, StartError};
 /// How long the rest of a frame may take to arrive once its header has.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections for node `node` until `stop` fires.
+/// Accepts connections for node `node` until `stop` fires. Each connection runs on the
+/// next of `workers` in turn, or on the current runtime when there are none.
 pub async fn serve_node(
     node: usize,
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    workers: Arc<[Handle]>,
 ) {
     let open = Arc::new(AtomicUsize::new(0));
+    let mut turn = 0usize;
     loop {
         let accepted = tokio::select! {
             _ = stop.changed() => return,
@@ -53,16 +57,27 @@ pub async fn serve_node(
             );
             continue;
         }
+        // A worker's runtime has its own I/O driver: the socket moves there unregistered.
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
         bump(&shared.stats.connections, 1);
         open.fetch_add(1, Ordering::Relaxed);
         let (shared, open, stop) = (shared.clone(), open.clone(), stop.clone());
-        tokio::spawn(async move {
-            if let Err(reason) = serve_connection(node, stream, &shared, stop).await {
+        let served = async move {
+            if let Ok(stream) = TcpStream::from_std(stream)
+                && let Err(reason) = serve_connection(node, stream, &shared, stop).await
+            {
                 bump(&shared.stats.malformed, 1);
                 eprintln!("aerobench-server: node {node}: closing {peer}: {reason}");
             }
             open.fetch_sub(1, Ordering::Relaxed);
-        });
+        };
+        turn = turn.wrapping_add(1);
+        match workers.get(turn % workers.len().max(1)) {
+            Some(worker) => drop(worker.spawn(served)),
+            None => drop(tokio::spawn(served)),
+        }
     }
 }
 
@@ -76,34 +91,102 @@ async fn serve_connection(
 ) -> Result<(), ConnectionError> {
     let _ = stream.set_nodelay(true);
     let peer = stream.peer_addr().ok();
-    let (reader, mut writer) = stream.into_split();
-    let mut reader = BufReader::with_capacity(64 * 1024, reader);
-    let mut body = Vec::new();
+    // One wait on `stop` for the connection's life: re-arming it per request would take
+    // the channel's lock twice per request.
+    tokio::select! {
+        _ = stop.changed() => Ok(()),
+        served = serve_frames(node, stream, shared, peer) => served,
+    }
+}
+
+/// The request loop: reads into one buffer and answers each frame straight from it, so a
+/// request that arrived whole (the usual case) costs one read, one write and no copy.
+async fn serve_frames(
+    node: usize,
+    mut stream: TcpStream,
+    shared: &Shared,
+    peer: Option<SocketAddr>,
+) -> Result<(), ConnectionError> {
+    let mut input = Input::default();
     let mut out = Vec::with_capacity(4096);
     loop {
-        let mut header = [0u8; 8];
-        tokio::select! {
-            _ = stop.changed() => return Ok(()),
-            read = reader.read_exact(&mut header) => if read.is_err() { return Ok(()) },
+        if !input.fill(&mut stream, 8).await {
+            return Ok(());
         }
+        let mut header = [0; 8];
+        header.copy_from_slice(&input.pending()[..8]);
         let proto = ProtoHeader::parse(header);
         proto.validate(shared.max_frame)?;
-        body.resize(proto.size as usize, 0);
-        match tokio::time::timeout(BODY_TIMEOUT, reader.read_exact(&mut body)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(_)) => return Err(ConnectionError::CutMidFrame(peer)),
-            Err(_) => return Err(ConnectionError::SlowBody(BODY_TIMEOUT)),
+        let frame = 8 + proto.size as usize;
+        if input.pending().len() < frame {
+            let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
+            match tokio::time::timeout_at(deadline, input.fill(&mut stream, frame)).await {
+                Ok(true) => {}
+                Ok(false) => return Err(ConnectionError::CutMidFrame(peer)),
+                Err(_) => return Err(ConnectionError::SlowBody(BODY_TIMEOUT)),
+            }
         }
         out.clear();
-        shared.answer(node, proto.msg_type, &body, &mut out);
+        shared.answer(node, proto.msg_type, &input.pending()[8..frame], &mut out);
+        input.consume(frame);
         if let Some(delayer) = &shared.delayer {
             delayer.wait(shared.service_delay).await;
         }
-        if writer.write_all(&out).await.is_err() {
+        if stream.write_all(&out).await.is_err() {
             return Ok(());
         }
-        bump(&shared.stats.bytes_in, 8 + proto.size);
+        bump(&shared.stats.bytes_in, frame as u64);
         bump(&shared.stats.bytes_out, out.len() as u64);
+    }
+}
+
+/// A connection's read buffer: bytes `start..end` are received and not yet answered.
+struct Input {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Input {
+            buf: vec![0; 64 * 1024],
+            start: 0,
+            end: 0,
+        }
+    }
+}
+
+impl Input {
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+    }
+
+    /// Reads until at least `want` bytes are pending; false if the peer closed (or the
+    /// read failed) first.
+    async fn fill(&mut self, stream: &mut TcpStream, want: usize) -> bool {
+        while self.end - self.start < want {
+            if self.buf.len() - self.start < want {
+                // Make room: move the pending bytes to the front, growing for a large frame.
+                self.buf.copy_within(self.start..self.end, 0);
+                (self.start, self.end) = (0, self.end - self.start);
+                if self.buf.len() < want {
+                    self.buf.resize(want, 0);
+                }
+            }
+            match stream.read(&mut self.buf[self.end..]).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => self.end += n,
+            }
+        }
+        true
     }
 }
 
