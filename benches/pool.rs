@@ -9,7 +9,8 @@
 //!   retires idle connections only on its tend cycle (every 250 ms at the fastest), so no
 //!   setting makes an existing client open one per command. In 3.0.0 a command that finds
 //!   the pool empty does not connect itself: it spawns the open in the background and
-//!   re-checks the pool every 1 ms (`POOL_EMPTY_WAIT`), so this includes that pacing.
+//!   re-checks the pool after a 1 ms sleep (`POOL_EMPTY_WAIT`) that Tokio's millisecond wheel
+//!   stretches to about 2 ms, so this is mostly that pacing (README, pool).
 //!   Against servers from 8.1 on the client pools one connection at connect (its
 //!   `user-agent-set` info), so there the first get reuses it; the run says so.
 //! - `contended/pools/<n>`: 64 tasks sharing 16 connections per node, split into 1 or 4 pools
