@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aerobench::driver::{self, AsyncClient, Config, DEFAULT_TIMEOUT_MS, Mode, SyncClient};
+use aerobench::driver::{self, AsyncClient, Config, DEFAULT_TIMEOUT_MS, Mode, Run, SyncClient};
 use aerobench::workload::Workload;
 use tokio::runtime::Runtime;
 
@@ -43,6 +43,25 @@ pub(crate) struct Tally {
     pub(crate) failures: u64,
 }
 
+impl From<driver::bare::Bare> for Calls {
+    fn from(bare: driver::bare::Bare) -> Calls {
+        Calls {
+            ops: bare.ops,
+            failures: bare.errors,
+        }
+    }
+}
+
+impl From<Run> for Calls {
+    fn from(run: Run) -> Calls {
+        let failures = run.total.errors + run.total.timeouts;
+        Calls {
+            ops: run.total.ops + failures,
+            failures,
+        }
+    }
+}
+
 /// Runs `case`'s loop once for `span`.
 fn run(runtime: &Runtime, side: &Side, case: Case, span: Duration) -> Calls {
     let config = config(case.mode, span);
@@ -50,38 +69,22 @@ fn run(runtime: &Runtime, side: &Side, case: Case, span: Duration) -> Calls {
     let calls = config.calls();
     match (case.looped, case.mode) {
         (Loop::Bare, Mode::Async { .. }) => {
-            let bare = driver::bare::run_tasks(runtime, side.client.clone(), &config, callers);
-            Calls {
-                ops: bare.ops,
-                failures: bare.errors,
-            }
+            driver::bare::run_tasks(runtime, side.client.clone(), &config, callers).into()
         }
         (Loop::Bare, Mode::Sync { .. }) => {
-            let bare = driver::bare::run_threads(&side.blocking, &config, callers);
-            Calls {
-                ops: bare.ops,
-                failures: bare.errors,
-            }
+            driver::bare::run_threads(&side.blocking, &config, callers).into()
         }
         (Loop::Run, Mode::Async { .. }) => {
             let client = side.client.clone();
             let backend = Arc::new(AsyncClient { client, calls });
-            let total = runtime
-                .block_on(driver::run_tasks(backend, &config, callers, &mut |_, _| {}))
-                .total;
-            Calls {
-                ops: total.ops + total.errors + total.timeouts,
-                failures: total.errors + total.timeouts,
-            }
+            let run =
+                runtime.block_on(driver::run_tasks(backend, &config, callers, &mut |_, _| {}));
+            run.into()
         }
         (Loop::Run, Mode::Sync { .. }) => {
             let client = side.blocking.clone();
             let backend = SyncClient { client, calls };
-            let total = driver::run_threads(&backend, &config, callers, &mut |_, _| {}).total;
-            Calls {
-                ops: total.ops + total.errors + total.timeouts,
-                failures: total.errors + total.timeouts,
-            }
+            driver::run_threads(&backend, &config, callers, &mut |_, _| {}).into()
         }
     }
 }
