@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use aerobench::server::codec::{self, MsgHeader, ProtoHeader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::Bench;
+use groups::inject::Spin;
 use groups::layers::{self, LAYERS, NET, or_exit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -149,8 +150,10 @@ async fn timed_tokio(addr: SocketAddr, request: Vec<u8>, iters: u64) -> Duration
     let mut stream = or_exit(tokio::net::TcpStream::connect(addr).await, "floor: connect");
     or_exit(stream.set_nodelay(true), "floor: TCP_NODELAY");
     let mut rest = Vec::new();
+    let spin = Spin::current();
     let start = Instant::now();
     for _ in 0..iters {
+        spin.run();
         or_exit(stream.write_all(&request).await, "floor: write");
         or_exit(
             read_message_async(&mut stream, &mut rest).await,
@@ -176,8 +179,12 @@ fn bench_floor(c: &mut Criterion) {
 
     let mut group = layers::group(c, "floor", NET);
     group.throughput(Throughput::Elements(1));
+    let spin = Spin::current();
     group.bench_function("std", |b| {
-        b.iter(|| round_trip(&mut stream, &request, &mut rest))
+        b.iter(|| {
+            spin.run();
+            round_trip(&mut stream, &request, &mut rest)
+        })
     });
     group.bench_function("tokio", |b| {
         b.iter_custom(|iters| {

@@ -11,6 +11,7 @@
 
 use aerospike_core::{Key, Value};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use groups::inject::Spin;
 use groups::layers::{self, CPU, LAYERS};
 
 fn user_keys() -> [(&'static str, Value); 4] {
@@ -25,12 +26,16 @@ fn user_keys() -> [(&'static str, Value); 4] {
 fn bench_key(c: &mut Criterion) {
     let mut group = layers::group(c, "key", CPU);
     group.throughput(Throughput::Elements(1));
+    let spin = Spin::current();
     for (kind, value) in user_keys() {
         for (set_label, set) in [("set", LAYERS.set), ("no_set", "")] {
             group.bench_function(format!("{kind}/{set_label}"), |b| {
                 b.iter_batched(
                     || value.clone(),
-                    |value| Key::new(LAYERS.namespace, set, value),
+                    |value| {
+                        spin.run();
+                        Key::new(LAYERS.namespace, set, value)
+                    },
                     BatchSize::SmallInput,
                 )
             });
@@ -40,7 +45,10 @@ fn bench_key(c: &mut Criterion) {
     group.bench_function("from_digest/set", |b| {
         b.iter_batched(
             || digest,
-            |digest| Key::with_digest(LAYERS.namespace, LAYERS.set, None, digest),
+            |digest| {
+                spin.run();
+                Key::with_digest(LAYERS.namespace, LAYERS.set, None, digest)
+            },
             BatchSize::SmallInput,
         )
     });

@@ -11,6 +11,7 @@
 //! Read it as ns per draw, next to `single_op` to see what picking a key costs per command.
 
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
+use groups::inject::Spin;
 use groups::layers::{self, CPU};
 use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
@@ -23,7 +24,11 @@ const SEED: u64 = 0x5eed;
 
 /// Times one key-id draw from `rng`.
 fn draw<R: Rng>(b: &mut Bencher<'_>, mut rng: R) {
-    b.iter(|| rng.random_range(0..KEYS));
+    let spin = Spin::current();
+    b.iter(|| {
+        spin.run();
+        rng.random_range(0..KEYS)
+    });
 }
 
 fn bench_rng(c: &mut Criterion) {
@@ -35,7 +40,11 @@ fn bench_rng(c: &mut Criterion) {
     group.bench_function("small_rng", |b| draw(b, SmallRng::seed_from_u64(SEED)));
     group.bench_function("std_rng", |b| draw(b, StdRng::seed_from_u64(SEED)));
     group.bench_function("thread_rng", |b| {
-        b.iter(|| rand::rng().random_range(0..KEYS))
+        let spin = Spin::current();
+        b.iter(|| {
+            spin.run();
+            rand::rng().random_range(0..KEYS)
+        })
     });
     group.bench_function("mt19937", |b| draw(b, Mt::seed_from_u64(SEED)));
     group.finish();

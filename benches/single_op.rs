@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use aerospike_core::operations::{self, Operation};
 use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use groups::inject::Spin;
 use groups::layers::{self, LAYERS, NET, or_exit};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,6 +92,7 @@ impl Calls {
 /// Time of `iters` async calls, each timed alone.
 async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
     let (client, calls) = (&groups::bench().client, Calls::new());
+    let spin = Spin::current();
     let mut measured = Duration::ZERO;
     for i in 0..iters {
         let key = key_for(op, i);
@@ -101,6 +103,7 @@ async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
             );
         }
         let start = Instant::now();
+        spin.run();
         let result = calls.run(client, op, key).await;
         measured += start.elapsed();
         or_exit(result, name);
@@ -110,7 +113,7 @@ async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
 
 /// Time of `iters` blocking calls, each timed alone.
 fn timed_blocking(client: &aerospike_sync::Client, op: Op, name: &str, iters: u64) -> Duration {
-    let calls = Calls::new();
+    let (calls, spin) = (Calls::new(), Spin::current());
     let mut measured = Duration::ZERO;
     for i in 0..iters {
         let key = key_for(op, i);
@@ -121,6 +124,7 @@ fn timed_blocking(client: &aerospike_sync::Client, op: Op, name: &str, iters: u6
             );
         }
         let start = Instant::now();
+        spin.run();
         let result = calls.run_blocking(client, op, key);
         measured += start.elapsed();
         or_exit(result, name);

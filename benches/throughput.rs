@@ -25,6 +25,7 @@ use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use groups::Bench;
+use groups::inject::{self, Injected, Spin};
 
 /// Measured span of one sample, after its own short warm-up (the client and its pool are
 /// shared by all samples, so only the tasks start cold).
@@ -48,6 +49,7 @@ fn config(mode: Mode, batch_size: usize, timeout_ms: u32) -> Config {
 fn throughput(c: &mut Criterion) {
     let bench = groups::bench();
     seed(bench);
+    inject::arm("throughput");
     let mut group = c.benchmark_group("throughput");
     group
         .throughput(Throughput::Elements(1))
@@ -123,9 +125,12 @@ fn async_row(
     config: Config,
 ) {
     let bench = groups::bench();
-    let backend = Arc::new(AsyncClient {
-        client: client.clone(),
-        calls: config.calls(),
+    let backend = Arc::new(Injected {
+        inner: AsyncClient {
+            client: client.clone(),
+            calls: config.calls(),
+        },
+        spin: Spin::current(),
     });
     let tasks = config.mode.concurrency();
     let warned = Cell::new(false);
@@ -149,9 +154,12 @@ fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) 
         .target
         .connect_blocking(&policy)
         .unwrap_or_else(|e| groups::exit_with(e));
-    let backend = SyncClient {
-        client: Arc::new(client),
-        calls: config.calls(),
+    let backend = Injected {
+        inner: SyncClient {
+            client: Arc::new(client),
+            calls: config.calls(),
+        },
+        spin: Spin::current(),
     };
     let threads = config.mode.concurrency();
     let warned = Cell::new(false);

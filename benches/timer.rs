@@ -29,6 +29,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
+use groups::inject::Spin;
 use groups::layers::{self, CPU};
 use tokio::runtime::Runtime;
 use tokio::task::yield_now;
@@ -44,9 +45,11 @@ where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future + Send,
 {
+    let spin = Spin::current();
     layers::in_task(rt, async move {
         let start = Instant::now();
         for _ in 0..iters {
+            spin.run();
             black_box(op().await);
         }
         start.elapsed()
@@ -57,8 +60,10 @@ where
 /// hour, as the client does) and reset before every I/O.
 async fn sleep_reset(iters: u64) -> Duration {
     let mut sleep = Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
+    let spin = Spin::current();
     let start = Instant::now();
     for _ in 0..iters {
+        spin.run();
         sleep.as_mut().reset(tokio::time::Instant::now() + TIMEOUT);
         tokio::select! {
             biased;
@@ -98,8 +103,10 @@ where
         group.throughput(Throughput::Elements(tasks as u64));
         group.bench_function(BenchmarkId::new(format!("contended/{name}"), tasks), |b| {
             b.iter_custom(|iters| {
+                let spin = Spin::current();
                 layers::time_tasks(rt, tasks, move |_| async move {
                     for _ in 0..iters {
+                        spin.run();
                         black_box(op().await);
                     }
                 })

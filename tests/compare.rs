@@ -104,6 +104,14 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &aerobench(&["--profile-time", "0", "HEAD", "HEAD"], here),
         "compare: --profile-time 0 must be a positive number of seconds",
     );
+    assert_one_line(
+        &aerobench(&["--rounds", "0", "HEAD", "HEAD"], here),
+        "compare: --rounds 0 runs nothing: give 1 or more",
+    );
+    assert_one_line(
+        &aerobench(&["--b-env", "NOEQUALS", "HEAD", "HEAD"], here),
+        "compare: invalid value 'NOEQUALS' for '--b-env <KEY=VALUE>': \"NOEQUALS\" is not KEY=VALUE (see --help)",
+    );
     let help = aerobench(&["--help"], here);
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--profile-time"));
@@ -234,7 +242,7 @@ fn table_and_verdicts_from_saved_baselines() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0],
-        "| benchmark | a-1 | b-2 | change | 95% CI | verdict | smallest detectable |"
+        "| benchmark | a-1 (median) | b-2 (median) | change | 95% CI | verdict | smallest detectable |"
     );
     assert!(
         lines[2].contains("| within noise (no change > "),
@@ -251,11 +259,38 @@ fn table_and_verdicts_from_saved_baselines() {
         rows[1].diff_flamegraph("a-1", "b-2"),
         root.join("single_op/async/get/profile/diff-a-1-b-2.svg")
     );
+    assert!(rows.iter().all(|r| r.rounds == 1));
     let none: NoCommonBaselines = compare_saved(&root, "a-1", "c-3").unwrap_err();
     assert!(
         none.to_string()
             .contains("no benchmark has both baselines a-1 and c-3")
     );
+}
+
+/// Rounds saved as `label@k` are found and paired: B looked 10% slower in round 1 and A in
+/// round 2 (the machine's drift, A B then B A), which one round alone calls a regression.
+#[test]
+fn rounds_are_paired_and_their_drift_is_no_verdict() {
+    let root = scratch("rounds");
+    let id = "single_op/async/get";
+    for (run, ns) in [
+        ("a-1", 100.0),
+        ("b-2", 110.0),
+        ("b-2@2", 100.0),
+        ("a-1@2", 110.0),
+    ] {
+        write_run(&root, id, run, ns, None).unwrap();
+    }
+    let one_round = scratch("one-round");
+    write_run(&one_round, id, "a-1", 100.0, None).unwrap();
+    write_run(&one_round, id, "b-2", 110.0, None).unwrap();
+    assert_eq!(
+        compare_saved(&one_round, "a-1", "b-2").unwrap()[0].verdict,
+        Verdict::Regressed
+    );
+    let rows = compare_saved(&root, "a-1", "b-2").unwrap();
+    assert_eq!((rows[0].rounds, rows[0].verdict), (2, Verdict::WithinNoise));
+    assert!((rows[0].a_ns - 105.0).abs() < 1e-9 && (rows[0].b_ns - 105.0).abs() < 1e-9);
 }
 
 const MANIFEST: &str = r#"[package]

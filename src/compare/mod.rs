@@ -3,10 +3,11 @@
 //!
 //! Each side is checked out in its own git worktree under `target/compare/` and built into
 //! the repository's own target folder (so dependencies are built once); its binaries are
-//! copied out right after its build. The bench targets then run alternately, A then B,
-//! against the same target (the environment's `AEROBENCH_*` / `AEROSPIKE_*` settings), so
-//! drift of the machine hits both. Results are saved as Criterion baselines named after the
-//! sides in `target/compare/criterion`; the sides' fingerprints must match (see
+//! copied out right after its build. The bench targets then run alternately, A B then B A
+//! for each round, against the same target (the environment's `AEROBENCH_*` /
+//! `AEROSPIKE_*` settings), so drift of the machine hits both. Results are saved as
+//! Criterion baselines named after the sides (`label`, `label@2`, … per round) in
+//! `target/compare/criterion`; the sides' fingerprints must match (see
 //! [`fingerprint`]) unless forced. Then one table (benchmark, A, B, change, 95% CI,
 //! verdict), a differential flamegraph for each regressed benchmark, and
 //! `reports/compare-<A>-<B>/index.html`.
@@ -49,6 +50,11 @@ pub struct Options {
     pub force: bool,
     /// Seconds of profiling per side for each regressed benchmark.
     pub profile_time: f64,
+    /// How many times each side runs every bench target, alternating A B, B A, …
+    pub rounds: usize,
+    /// Variables set for side B's runs only, e.g. a known cost to check that a compare
+    /// sees it (`AEROBENCH_INJECT_NS`).
+    pub b_env: Vec<(String, String)>,
 }
 
 /// Why a comparison stopped. Each is one line; [`CompareError::exit_code`] says how the
@@ -113,27 +119,34 @@ pub fn sides(repo: &Path, options: &Options, cancel: &Cancel) -> Result<[Side; 2
             options.profile_time
         )));
     }
-    if options.client {
-        let side = |prefix: &str, spec: &str| -> Result<Side, CompareError> {
-            Ok(Side {
+    if options.rounds == 0 {
+        return Err(CompareError::Usage(
+            "--rounds 0 runs nothing: give 1 or more".into(),
+        ));
+    }
+    let side = |prefix: &str, named: &str| -> Result<Side, CompareError> {
+        let env = match prefix {
+            "b" => options.b_env.clone(),
+            _ => vec![],
+        };
+        Ok(match options.client {
+            true => Side {
                 label: format!("{prefix}-client"),
                 commit: worktree::full_hash(repo, "HEAD", cancel)?,
                 named: "HEAD".into(),
-                client: Some(ClientSource::parse(spec)?),
-            })
-        };
-        Ok([side("a", &options.a)?, side("b", &options.b)?])
-    } else {
-        let side = |prefix: &str, commit: &str| -> Result<Side, CompareError> {
-            Ok(Side {
-                label: format!("{prefix}-{}", worktree::short_hash(repo, commit, cancel)?),
-                commit: worktree::full_hash(repo, commit, cancel)?,
-                named: commit.into(),
+                client: Some(ClientSource::parse(named)?),
+                env,
+            },
+            false => Side {
+                label: format!("{prefix}-{}", worktree::short_hash(repo, named, cancel)?),
+                commit: worktree::full_hash(repo, named, cancel)?,
+                named: named.into(),
                 client: None,
-            })
-        };
-        Ok([side("a", &options.a)?, side("b", &options.b)?])
-    }
+                env,
+            },
+        })
+    };
+    Ok([side("a", &options.a)?, side("b", &options.b)?])
 }
 
 /// Runs the whole comparison in the repository holding `start` (usually the current
@@ -177,15 +190,26 @@ fn measure_and_report(
         args.push("--quick".to_string());
     }
     args.extend(options.filter.clone());
-    for bench in &options.benches {
-        for side in [&built_a, &built_b] {
-            let label = &side.side.label;
-            eprintln!("compare: running {bench} for {label}");
-            let _ = std::fs::remove_file(crate::criterion_results::RunRecord::path(criterion));
-            let mut run_args = vec!["--save-baseline".to_string(), label.clone()];
-            run_args.extend(args.iter().cloned());
-            side.run(bench, &run_args, criterion, None, cancel)?;
-            fingerprint::keep(criterion, label, bench)?;
+    for round in 1..=options.rounds {
+        for bench in &options.benches {
+            // A B, then B A: drift within a round hits both sides alike over two rounds.
+            let order = match round % 2 {
+                1 => [&built_a, &built_b],
+                _ => [&built_b, &built_a],
+            };
+            for side in order {
+                let label = &side.side.label;
+                let baseline = baselines::round_name(label, round);
+                eprintln!(
+                    "compare: round {round}/{}: {bench} for {label}",
+                    options.rounds
+                );
+                let _ = std::fs::remove_file(crate::criterion_results::RunRecord::path(criterion));
+                let mut run_args = vec!["--save-baseline".to_string(), baseline];
+                run_args.extend(args.iter().cloned());
+                side.run(bench, &run_args, criterion, None, cancel)?;
+                fingerprint::keep(criterion, label, bench)?;
+            }
         }
     }
     let (la, lb) = (&a.label, &b.label);
@@ -200,6 +224,13 @@ fn measure_and_report(
     println!();
     println!("A = {}", header(la, &checked.a));
     println!("B = {}", header(lb, &checked.b));
+    for (key, value) in &b.env {
+        println!("B runs with {key}={value}");
+    }
+    println!(
+        "{} round(s), each side's bench runs alternating",
+        options.rounds
+    );
     println!();
     let rows = baselines::compare_saved(criterion, la, lb)?;
     let table = baselines::render(&rows, la, lb);
@@ -277,7 +308,8 @@ fn forget(criterion: &Path, labels: &[String]) {
         for path in entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
             let named = path
                 .file_name()
-                .is_some_and(|n| labels.iter().any(|l| n == l.as_str()));
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| labels.iter().any(|l| baselines::is_round_of(n, l)));
             if named && path.join("benchmark.json").is_file() {
                 let _ = std::fs::remove_dir_all(&path);
             } else {

@@ -28,6 +28,8 @@ pub struct Side {
     /// The commit as the user named it (`HEAD~1`), for messages.
     pub named: String,
     pub client: Option<ClientSource>,
+    /// Variables set for this side's benchmark runs only (`--b-env`).
+    pub env: Vec<(String, String)>,
 }
 
 /// Why a side could not be built or run.
@@ -196,6 +198,7 @@ impl Built {
             .current_dir(self.tree.path())
             .env("CRITERION_HOME", criterion_home)
             .env("AEROBENCH_SERVER_BIN", &self.server)
+            .envs(self.side.env.iter().map(|(k, v)| (k, v)))
             .arg("--bench")
             .args(args);
         let done = process::run(

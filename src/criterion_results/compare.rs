@@ -1,12 +1,15 @@
-//! Two saved baselines compared benchmark by benchmark: the relative change of the mean
-//! time with a bootstrap confidence interval, and a verdict by Criterion's own rule.
+//! Two saved baselines compared benchmark by benchmark: the relative change of each
+//! benchmark's median time with a bootstrap confidence interval, the smallest change the
+//! runs could have detected, and a verdict by Criterion's own rule.
 //!
 //! Criterion compares a run with one baseline, but `--baseline` cannot be combined with
 //! `--save-baseline`, and interleaved runs of two commits need both saved. So the change is
-//! computed here from the two baselines' raw samples (`sample.json`), the way Criterion
-//! does: resample each side with replacement, take the ratio of means, read the 2.5th and
-//! 97.5th percentiles. The verdict applies Criterion's threshold rule: a change counts only
-//! when the whole interval lies beyond ±1% noise.
+//! computed here from the baselines' raw samples (`sample.json`): resample, take the ratio
+//! of medians, read the 2.5th and 97.5th percentiles. A baseline may hold several rounds
+//! (`label`, `label@2`, …, run alternately with the other side's), and then the resampling
+//! draws rounds too, so drift between rounds widens the interval instead of passing for a
+//! change. The verdict applies Criterion's threshold rule: a change counts only when the
+//! whole interval lies beyond ±1% noise.
 
 use std::path::{Path, PathBuf};
 
@@ -68,11 +71,16 @@ impl Verdict {
 pub struct Row {
     pub a: BenchResult,
     pub b: BenchResult,
-    /// Relative change of the mean time from A to B (0.05 = 5% slower).
+    /// Each side's [`centre`] (ns per iteration), averaged over its rounds.
+    pub a_ns: f64,
+    pub b_ns: f64,
+    /// How many paired rounds the change is estimated from.
+    pub rounds: usize,
+    /// Relative change of the centre from A to B (0.05 = 5% slower).
     pub change: Estimate,
     pub verdict: Verdict,
     /// The smallest relative change these two runs' spreads and sample counts could have
-    /// flagged (see [`min_detectable`]).
+    /// flagged (see [`Change::mdc`]).
     pub mdc: f64,
 }
 
@@ -134,29 +142,114 @@ fn per_iteration_times(result: &BenchResult, run: &str) -> Option<Vec<f64>> {
     )
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len().max(1) as f64
+/// The name of round `round` (from 1) of baseline `label`: the label itself, then
+/// `label@2`, `label@3`, … (what `aerobench compare --rounds` saves).
+pub fn round_name(label: &str, round: usize) -> String {
+    match round {
+        1 => label.to_string(),
+        n => format!("{label}@{n}"),
+    }
 }
 
-/// Standard error of the mean of `values`, relative to the mean.
-fn relative_se(values: &[f64]) -> f64 {
-    let (n, m) = (values.len() as f64, mean(values));
-    let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    var.sqrt() / (m * n.sqrt())
+/// Whether run folder `name` is a round of baseline `label`.
+pub fn is_round_of(name: &str, label: &str) -> bool {
+    name == label
+        || name
+            .strip_prefix(label)
+            .and_then(|rest| rest.strip_prefix('@'))
+            .is_some_and(|n| n.parse::<usize>().is_ok())
 }
 
-/// The minimum detectable change of a compare of samples `a` and `b`: the noise threshold
-/// plus [`DETECT_Z`] standard errors of the relative difference of their means. A smaller
-/// true change usually ends "within noise"; that verdict says nothing about it.
-pub fn min_detectable(a: &[f64], b: &[f64]) -> f64 {
-    NOISE + DETECT_Z * relative_se(a).hypot(relative_se(b))
+/// The per-iteration times of every saved round of `label`, in round order.
+fn rounds(result: &BenchResult, label: &str) -> Vec<Vec<f64>> {
+    (1..)
+        .map_while(|round| per_iteration_times(result, &round_name(label, round)))
+        .collect()
+}
+
+/// The centre of one run: the median of its per-iteration sample times. Criterion reports
+/// the mean (and a slope); on a shared machine one preempted sample in thirty moves the mean
+/// by percents and leaves the median where it was, so comparisons and the MDC use the
+/// median.
+pub fn centre(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// The centre of a side: the mean over its rounds of each round's [`centre`].
+fn side_centre(rounds: &[Vec<f64>]) -> f64 {
+    rounds.iter().map(|r| centre(r)).sum::<f64>() / rounds.len().max(1) as f64
+}
+
+/// The change from A to B in the centre, with its bootstrap distribution's 95% interval
+/// and standard deviation.
+#[derive(Debug, Clone, Copy)]
+pub struct Change {
+    pub estimate: Estimate,
+    pub sd: f64,
+}
+
+impl Change {
+    /// The minimum detectable change: the noise threshold plus [`DETECT_Z`] standard
+    /// deviations of the estimated change. A smaller true change usually ends "within
+    /// noise"; that verdict says nothing about it.
+    pub fn mdc(&self) -> f64 {
+        NOISE + DETECT_Z * self.sd
+    }
+}
+
+/// `centre(B) / centre(A) - 1` over paired rounds (round k of A and of B ran back to
+/// back), by a two-level bootstrap: each resample draws rounds with replacement, then each
+/// drawn round's samples. So the interval holds the drift between rounds as well as the
+/// spread within them; with one round each it is the usual bootstrap of the two runs.
+pub fn relative_change(a: &[Vec<f64>], b: &[Vec<f64>]) -> Change {
+    let paired = a.len().min(b.len()).max(1);
+    let (a, b) = (&a[..paired.min(a.len())], &b[..paired.min(b.len())]);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
+    let mut buffer = Vec::new();
+    let mut resample = |values: &[f64], rng: &mut Xoshiro256PlusPlus| -> f64 {
+        buffer.clear();
+        buffer.extend((0..values.len()).map(|_| values[rng.random_range(0..values.len())]));
+        centre(&buffer)
+    };
+    let mut changes: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let (mut ca, mut cb) = (0.0, 0.0);
+            for _ in 0..paired {
+                let round = rng.random_range(0..paired);
+                ca += resample(&a[round], &mut rng);
+                cb += resample(&b[round], &mut rng);
+            }
+            cb / ca - 1.0
+        })
+        .collect();
+    changes.sort_by(f64::total_cmp);
+    let at = |q: f64| changes[((RESAMPLES as f64 - 1.0) * q) as usize];
+    let mean = changes.iter().sum::<f64>() / RESAMPLES as f64;
+    let var = changes.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (RESAMPLES - 1) as f64;
+    Change {
+        estimate: Estimate {
+            point_estimate: side_centre(b) / side_centre(a) - 1.0,
+            confidence_interval: Interval {
+                lower_bound: at(0.025),
+                upper_bound: at(0.975),
+            },
+        },
+        sd: var.sqrt(),
+    }
 }
 
 /// The minimum detectable change of a compare of run `run` of `result` with another run
 /// as spread as itself.
 pub fn run_mdc(result: &BenchResult, run: &str) -> Option<f64> {
-    let times = per_iteration_times(result, run)?;
-    Some(min_detectable(&times, &times))
+    let times = vec![per_iteration_times(result, run)?];
+    Some(relative_change(&times, &times).mdc())
 }
 
 /// `2.3%`, or `7.1% ⚠ goal 5%` when above the group's goal.
@@ -168,29 +261,6 @@ pub fn mdc_text(mdc: f64, group: &str) -> String {
     }
 }
 
-/// Bootstrap estimate of `mean(b) / mean(a) - 1`.
-pub fn relative_change(a: &[f64], b: &[f64]) -> Estimate {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
-    let mut resample = |values: &[f64]| -> f64 {
-        let total: f64 = (0..values.len())
-            .map(|_| values[rng.random_range(0..values.len())])
-            .sum();
-        total / values.len() as f64
-    };
-    let mut ratios: Vec<f64> = (0..RESAMPLES)
-        .map(|_| resample(b) / resample(a) - 1.0)
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    let at = |q: f64| ratios[((RESAMPLES as f64 - 1.0) * q) as usize];
-    Estimate {
-        point_estimate: mean(b) / mean(a) - 1.0,
-        confidence_interval: Interval {
-            lower_bound: at(0.025),
-            upper_bound: at(0.975),
-        },
-    }
-}
-
 /// Compares every benchmark present in both baselines `a` and `b` under `root`.
 pub fn compare(root: &Path, a: &str, b: &str) -> Vec<Row> {
     let b_results = load(root, b);
@@ -198,16 +268,22 @@ pub fn compare(root: &Path, a: &str, b: &str) -> Vec<Row> {
         .into_iter()
         .filter_map(|ra| {
             let rb = b_results.iter().find(|r| r.id == ra.id)?.clone();
-            let (ta, tb) = (per_iteration_times(&ra, a)?, per_iteration_times(&rb, b)?);
-            let change = relative_change(&ta, &tb);
+            let (ta, tb) = (rounds(&ra, a), rounds(&rb, b));
+            let paired = ta.len().min(tb.len());
+            let (ta, tb) = (&ta[..paired], &tb[..paired]);
+            let change = relative_change(ta, tb);
             Some(Row {
-                verdict: Verdict::of(&change),
-                mdc: min_detectable(&ta, &tb),
+                verdict: Verdict::of(&change.estimate),
+                mdc: change.mdc(),
+                a_ns: side_centre(ta),
+                b_ns: side_centre(tb),
+                rounds: paired,
+                change: change.estimate,
                 a: ra,
                 b: rb,
-                change,
             })
         })
+        .filter(|row| row.rounds > 0)
         .collect()
 }
 
@@ -228,7 +304,7 @@ pub fn compare_saved(root: &Path, a: &str, b: &str) -> Result<Vec<Row>, NoCommon
 /// The comparison as a Markdown table.
 pub fn render(rows: &[Row], a: &str, b: &str) -> String {
     let mut out = format!(
-        "| benchmark | {a} | {b} | change | 95% CI | verdict | smallest detectable |\n\
+        "| benchmark | {a} (median) | {b} (median) | change | 95% CI | verdict | smallest detectable |\n\
          |---|---:|---:|---:|---|---|---:|\n"
     );
     for row in rows {
@@ -236,8 +312,8 @@ pub fn render(rows: &[Row], a: &str, b: &str) -> String {
         out.push_str(&format!(
             "| {} | {} | {} | {:+.2}% | [{:+.2}%, {:+.2}%] | {} | {} |\n",
             row.a.id,
-            format_ns(row.a.time_ns.point_estimate),
-            format_ns(row.b.time_ns.point_estimate),
+            format_ns(row.a_ns),
+            format_ns(row.b_ns),
             row.change.point_estimate * 100.0,
             ci.lower_bound * 100.0,
             ci.upper_bound * 100.0,
@@ -252,37 +328,76 @@ pub fn render(rows: &[Row], a: &str, b: &str) -> String {
 mod tests {
     use super::*;
 
+    fn one(values: &[f64]) -> Vec<Vec<f64>> {
+        vec![values.to_vec()]
+    }
+
     #[test]
     fn bootstrap_brackets_the_true_change() {
         let a: Vec<f64> = (0..50).map(|i| 100.0 + (i % 5) as f64).collect();
         let b: Vec<f64> = a.iter().map(|v| v * 1.2).collect();
-        let change = relative_change(&a, &b);
+        let change = relative_change(&one(&a), &one(&b)).estimate;
         assert!((change.point_estimate - 0.2).abs() < 1e-9);
         let ci = change.confidence_interval;
         assert!(ci.lower_bound < 0.2 + 1e-9 && ci.upper_bound > 0.2 - 1e-9);
         assert_eq!(Verdict::of(&change), Verdict::Regressed);
-        assert_eq!(Verdict::of(&relative_change(&b, &a)), Verdict::Improved);
-        assert_eq!(Verdict::of(&relative_change(&a, &a)), Verdict::WithinNoise);
+        let back = relative_change(&one(&b), &one(&a)).estimate;
+        assert_eq!(Verdict::of(&back), Verdict::Improved);
+        let same = relative_change(&one(&a), &one(&a)).estimate;
+        assert_eq!(Verdict::of(&same), Verdict::WithinNoise);
+    }
+
+    /// A few stalled samples move the mean by a quarter and the median not at all.
+    #[test]
+    fn stalled_samples_do_not_move_the_centre() {
+        let a: Vec<f64> = (0..30).map(|i| 100.0 + (i % 3) as f64).collect();
+        let mut b = a.clone();
+        b[3] = 1_000.0;
+        b[17] = 1_500.0;
+        let change = relative_change(&one(&a), &one(&b)).estimate;
+        assert!(change.point_estimate.abs() < 0.01, "{change:?}");
+        assert_eq!(Verdict::of(&change), Verdict::WithinNoise);
+    }
+
+    /// The machine was 10% slower while B ran in round 1 and while A ran in round 2 (A B,
+    /// then B A): round 1 alone would call it a regression; both rounds together see the
+    /// drift as spread.
+    #[test]
+    fn drift_between_rounds_is_not_a_change() {
+        let fast: Vec<f64> = (0..30).map(|i| 100.0 + (i % 3) as f64).collect();
+        let slow: Vec<f64> = fast.iter().map(|v| v * 1.1).collect();
+        let first = relative_change(&one(&fast), &one(&slow)).estimate;
+        assert_eq!(Verdict::of(&first), Verdict::Regressed);
+        let a = vec![fast.clone(), slow.clone()];
+        let b = vec![slow.clone(), fast.clone()];
+        let paired = relative_change(&a, &b);
+        assert_eq!(Verdict::of(&paired.estimate), Verdict::WithinNoise);
+        // The rounds show in the spread: wider than either round's own.
+        assert!(paired.sd > relative_change(&one(&fast), &one(&fast)).sd);
     }
 
     /// The MDC grows with the spread, shrinks with the sample count, and never falls
     /// below the noise threshold.
     #[test]
     fn minimum_detectable_change_follows_spread_and_samples() {
-        let spread = |n: usize, width: f64| -> Vec<f64> {
-            (0..n)
-                .map(|i| 100.0 + width * ((i % 2) as f64 - 0.5))
-                .collect()
+        let spread = |n: usize, width: f64| -> Vec<Vec<f64>> {
+            one(&(0..n)
+                .map(|i| 100.0 + width * ((i * 7 % 11) as f64 / 10.0 - 0.5))
+                .collect::<Vec<_>>())
         };
-        let flat = vec![100.0; 10];
-        assert_eq!(min_detectable(&flat, &flat), NOISE);
-        let (narrow, wide) = (spread(10, 2.0), spread(10, 20.0));
-        assert!(min_detectable(&wide, &wide) > min_detectable(&narrow, &narrow));
-        let more = spread(1000, 20.0);
-        assert!(min_detectable(&more, &more) < min_detectable(&wide, &wide));
-        // Ten samples spread ±10% (relative sd 10.5%): SE 3.3% per side, 4.7% for the
-        // difference, times 2.8, plus 1%.
-        let expected = NOISE + DETECT_Z * (2.0f64).sqrt() * (0.1054 / 10f64.sqrt());
-        assert!((min_detectable(&wide, &wide) - expected).abs() < 1e-3);
+        let mdc = |v: &Vec<Vec<f64>>| relative_change(v, v).mdc();
+        let flat = one(&[100.0; 10]);
+        assert_eq!(mdc(&flat), NOISE);
+        let (narrow, wide) = (spread(11, 2.0), spread(11, 20.0));
+        assert!(mdc(&wide) > mdc(&narrow));
+        assert!(mdc(&spread(1100, 20.0)) < mdc(&wide));
+    }
+
+    #[test]
+    fn rounds_are_named_after_their_baseline() {
+        assert_eq!(round_name("a-1234", 1), "a-1234");
+        assert_eq!(round_name("a-1234", 3), "a-1234@3");
+        assert!(is_round_of("a-1234@3", "a-1234") && is_round_of("a-1234", "a-1234"));
+        assert!(!is_round_of("a-12345", "a-1234") && !is_round_of("a-1234@x", "a-1234"));
     }
 }

@@ -286,8 +286,8 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
             };
             vec![
                 row.a.id.clone().into(),
-                criterion_results::format_ns(row.a.time_ns.point_estimate).into(),
-                criterion_results::format_ns(row.b.time_ns.point_estimate).into(),
+                criterion_results::format_ns(row.a_ns).into(),
+                criterion_results::format_ns(row.b_ns).into(),
                 format!("{:+.2}%", row.change.point_estimate * 100.0).into(),
                 format!(
                     "[{:+.2}%, {:+.2}%]",
@@ -303,17 +303,18 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
     Table {
         title: format!("Baseline comparison: {a} → {b}"),
         intro: format!(
-            "Relative change of the mean with a bootstrap 95% interval; a verdict needs the whole \
-             interval beyond ±{:.0}% (Criterion's rule). A regressed verdict links its differential \
-             flamegraph where one was made (scripts/compare). Smallest detectable: the change \
-             these two runs would flag four times in five, from their spread and sample count; \
+            "Relative change of the median with a bootstrap 95% interval (over the interleaved \
+             rounds where there were several); a verdict needs the whole interval beyond ±{:.0}% \
+             (Criterion's rule). A regressed verdict links its differential flamegraph where one \
+             was made (scripts/compare). Smallest detectable: the change these runs would flag \
+             four times in five, from their spread, sample count and rounds; \
              ⚠ marks one above the group's goal (2% for CPU-only groups, 5% with I/O).",
             compare::NOISE * 100.0
         ),
         headers: vec![
             "benchmark",
-            "A",
-            "B",
+            "A (median)",
+            "B (median)",
             "change",
             "95% CI",
             "verdict",
@@ -527,9 +528,11 @@ mod tests {
             "per-key cost fitted"
         );
         assert!(root.join("out/waterfall.svg").is_file());
-        // The fixtures' samples spread ±1% over 3: an MDC of 1% + 2.8 × √2 × 0.577%.
+        // The fixtures' three samples spread ±1%: a resampled median is the low or the high
+        // one with probability 7/27 each, so its sd is 0.72% and that of a ratio of two 1.02%:
+        // an MDC of 1% + 2.8 × 1.02%.
         assert!(
-            page.contains("<td>3.3%</td>"),
+            page.contains("<td>3.9%</td>"),
             "smallest detectable change shown"
         );
         assert!(

@@ -38,11 +38,13 @@ pub const NET: Pace = Pace {
 };
 
 /// A benchmark group named for its layer, with the suite's warm-up and `pace`, sized so the
-/// whole suite stays within its time budget on a 2-core machine. 10 000 bootstrap resamples,
+/// whole suite stays within its time budget on a 2-core machine; arms the group's
+/// [`inject`](crate::inject) knob. 10 000 bootstrap resamples,
 /// a tenth of Criterion's default, which spends seconds per benchmark on analysis and plots
 /// there (most of a `--quick` run); the estimates do not depend on it, only how finely
 /// their confidence bounds are resolved.
 pub fn group<'a>(c: &'a mut Criterion, name: &str, pace: Pace) -> BenchmarkGroup<'a, WallTime> {
+    groups::inject::arm(name);
     let mut group = c.benchmark_group(name);
     group
         .warm_up_time(Duration::from_millis(500))

@@ -5,6 +5,7 @@
 //! A crate of its own so that only the benchmarks link criterion and pprof: the `aerobench`
 //! library and CLI, and the embedded server, carry no bench harness.
 
+pub mod inject;
 pub mod layers;
 mod profiler;
 

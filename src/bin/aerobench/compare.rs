@@ -14,7 +14,8 @@ Examples:
   aerobench compare --quick --benches single_op --filter single_op/async A B
 
 Each side is built in its own git worktree under target/compare/, then the bench targets run
-alternately, A then B, against the same target, so machine drift hits both. Results are saved as
+alternately (A B, then B A, for --rounds rounds) against the same target, so machine drift hits
+both. Results are saved as
 Criterion baselines in target/compare/criterion and printed as one table: benchmark, A, B, change,
 95% CI, verdict. Each regressed benchmark gets a differential flamegraph, and
 reports/compare-A-B/index.html shows it all.")]
@@ -34,6 +35,14 @@ pub struct CompareArgs {
     /// Seconds of profiling per side for each regressed benchmark.
     #[arg(long, default_value_t = 3.0, value_name = "S")]
     profile_time: f64,
+    /// Rounds: each side runs every target this many times, alternating A B, B A, …; the
+    /// interval then holds the drift between rounds.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    rounds: usize,
+    /// KEY=VALUE set for side B's benchmark runs only (repeatable), e.g.
+    /// AEROBENCH_INJECT_NS=key=10 for a known-change check.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = key_value)]
+    b_env: Vec<(String, String)>,
     /// A and B are aerospike-core sources: a crates.io version (e.g. 3.0.0) or the path of a
     /// local checkout.
     #[arg(long)]
@@ -63,6 +72,8 @@ pub fn main(args: CompareArgs) -> ! {
         quick: args.quick,
         force: args.force,
         profile_time: args.profile_time,
+        rounds: args.rounds,
+        b_env: args.b_env,
     };
     let cancel =
         Cancel::on_ctrl_c().unwrap_or_else(|e| exit(2, format!("cannot watch for Ctrl-C: {e}")));
@@ -70,6 +81,14 @@ pub fn main(args: CompareArgs) -> ! {
     match compare::run(&start, &options, &cancel) {
         Ok(_) => std::process::exit(0),
         Err(e) => exit(e.exit_code(), e),
+    }
+}
+
+/// `KEY=VALUE`, split at the first `=`.
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.into(), value.into())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
     }
 }
 

@@ -1,0 +1,164 @@
+//! A known cost added inside the timed region, for the known-change check: a compare of a
+//! commit with itself whose side B runs with `AEROBENCH_INJECT_NS` must flag the change it
+//! adds, with the injected size inside its interval. Off unless the variable is set; then
+//! every op of the process's group first spins a loop calibrated at start-up.
+//!
+//! `AEROBENCH_INJECT_NS=40` adds 40 ns per op in every group; `key=6,single_op=900` sets it
+//! per group (groups not named get none). A test knob, not a measurement: the process says
+//! so on stderr.
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use aerobench::driver::{Backend, BlockingBackend};
+use aerobench::stats::Row;
+use aerobench::workload::Access;
+
+const VARIABLE: &str = "AEROBENCH_INJECT_NS";
+
+/// Busy work of a fixed number of loop turns; `Spin::default()` does nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spin {
+    turns: u64,
+}
+
+/// The spin of this process's group, set once by [`arm`].
+static ARMED: OnceLock<Spin> = OnceLock::new();
+
+/// Sets this process's spin from the variable for group `group` (once; [`layers::group`]
+/// and the throughput group call it). A malformed value ends the process with one line.
+///
+/// [`layers::group`]: crate::layers::group
+pub fn arm(group: &str) {
+    ARMED.get_or_init(|| Spin::configured(group));
+}
+
+impl Spin {
+    /// The spin [`arm`] set; none before it.
+    pub fn current() -> Spin {
+        ARMED.get().copied().unwrap_or_default()
+    }
+
+    /// What the variable asks for group `group` (none when it is unset or does not name
+    /// the group).
+    fn configured(group: &str) -> Spin {
+        let Ok(text) = std::env::var(VARIABLE) else {
+            return Spin::default();
+        };
+        let ns =
+            parse(&text, group).unwrap_or_else(|e| crate::exit_with(format!("{VARIABLE}: {e}")));
+        if ns == 0.0 {
+            return Spin::default();
+        }
+        let spin = Spin {
+            turns: (ns / ns_per_turn()).round() as u64,
+        };
+        eprintln!(
+            "aerobench: {group}: injecting {ns} ns of busy work per op ({VARIABLE}, a \
+             known-change check: these numbers are not the client's)"
+        );
+        spin
+    }
+
+    /// Spins; the loop's count lives in a register, so when off this is one compare.
+    #[inline(always)]
+    pub fn run(self) {
+        for turn in 0..self.turns {
+            black_box(turn);
+        }
+    }
+}
+
+/// `ns` for `group` from `40` (every group) or `key=6,single_op=900` (those groups).
+fn parse(text: &str, group: &str) -> Result<f64, String> {
+    let number = |s: &str| -> Result<f64, String> {
+        match s.trim().parse::<f64>() {
+            Ok(ns) if ns.is_finite() && ns >= 0.0 => Ok(ns),
+            _ => Err(format!(
+                "{s:?} is not a number of nanoseconds (e.g. 40 or key=6,batch=900)"
+            )),
+        }
+    };
+    if !text.contains('=') {
+        return number(text);
+    }
+    let mut found = 0.0;
+    for part in text.split(',') {
+        let (name, ns) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?} is not group=ns (e.g. key=6,batch=900)"))?;
+        let ns = number(ns)?;
+        if name.trim() == group {
+            found = ns;
+        }
+    }
+    Ok(found)
+}
+
+/// Nanoseconds one turn of [`Spin::run`] takes here: the fastest of a few timed runs.
+fn ns_per_turn() -> f64 {
+    static NS: OnceLock<f64> = OnceLock::new();
+    *NS.get_or_init(|| {
+        const TURNS: u64 = 20_000_000;
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                Spin { turns: TURNS }.run();
+                start.elapsed().as_secs_f64() * 1e9 / TURNS as f64
+            })
+            .fold(f64::INFINITY, f64::min)
+    })
+}
+
+/// A backend whose every call spins first (the throughput group's rows).
+pub struct Injected<B> {
+    pub inner: B,
+    pub spin: Spin,
+}
+
+impl<B: Backend> Backend for Injected<B> {
+    async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+        self.spin.run();
+        self.inner.call(access, ids, rows).await
+    }
+}
+
+impl<B: BlockingBackend> BlockingBackend for Injected<B> {
+    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+        self.spin.run();
+        self.inner.call(access, ids, rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_value_for_all_groups_or_one_per_group() {
+        assert_eq!(parse("40", "key"), Ok(40.0));
+        assert_eq!(parse("key=6,single_op=900", "single_op"), Ok(900.0));
+        assert_eq!(parse("key=6,single_op=900", "batch"), Ok(0.0));
+        assert!(parse("key", "key").is_err());
+        assert!(parse("key=x", "key").is_err());
+        assert!(parse("-3", "key").is_err());
+    }
+
+    /// The calibrated spin takes about the time asked for (a loose bound: this is a
+    /// shared machine, and the check is that the calibration is not off by a factor).
+    #[test]
+    fn a_spin_takes_about_what_it_was_calibrated_for() {
+        let spin = Spin {
+            turns: (1_000_000.0 / ns_per_turn()) as u64,
+        };
+        let fastest = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                spin.run();
+                start.elapsed().as_secs_f64() * 1e9
+            })
+            .fold(f64::INFINITY, f64::min);
+        assert!((0.5e6..3e6).contains(&fastest), "{fastest} ns for 1 ms");
+    }
+}
