@@ -7,6 +7,7 @@
 
 pub mod compare;
 pub mod fit;
+pub mod student;
 
 use std::path::{Path, PathBuf};
 
