@@ -75,3 +75,24 @@ pub async fn get_totals(client: &Client) -> Option<Total> {
     }
     Some(sum)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mean_is_over_the_gets_between_two_readings() {
+        let total = |count, sum_ns| Some(Total { count, sum_ns });
+        let share =
+            ServerShare::between(total(10, 5_000), total(14, 13_000), Fingerprint::default());
+        assert_eq!((share.gets, share.mean_ns), (4, Some(2_000.0)));
+        for (before, after) in [
+            (None, total(1, 1)),
+            (total(1, 1), None),
+            (total(1, 1), total(1, 1)),
+        ] {
+            let share = ServerShare::between(before, after, Fingerprint::default());
+            assert_eq!(share.mean_ns, None, "unknown, or no get served");
+        }
+    }
+}
