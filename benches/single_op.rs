@@ -11,7 +11,9 @@
 //! is timed alone.
 //!
 //! Read it as `floor` + client overhead (+ the server's work, which `floor` does not do): the
-//! `floor` group is the bare round trip of a get's bytes.
+//! `floor` group is the bare round trip of a get's bytes. Around `async/get` the server's
+//! own time per get is read from the embedded server and kept for the report
+//! ([`aerobench::server_share`]).
 
 use std::time::{Duration, Instant};
 
@@ -20,6 +22,7 @@ use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::inject::Spin;
 use groups::layers::{self, LAYERS, NET, or_exit};
+use groups::server_share::Probe;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -142,9 +145,14 @@ fn bench_single_op(c: &mut Criterion) {
     let mut group = layers::group(c, "single_op", NET);
     group.throughput(Throughput::Elements(1));
     for (op, name) in OPS {
+        // The report's waterfall splits the async get's time at the server's own share.
+        let probe = (op == Op::Get).then(Probe::start).flatten();
         group.bench_function(format!("async/{name}"), |b| {
             b.iter_custom(|iters| layers::in_task(&bench.runtime, timed_async(op, name, iters)))
         });
+        if let Some(probe) = probe {
+            probe.finish();
+        }
         group.bench_function(format!("blocking/{name}"), |b| {
             b.iter_custom(|iters| timed_blocking(&blocking, op, name, iters))
         });

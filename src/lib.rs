@@ -7,6 +7,8 @@
 //! - [`meta`]: what every number was measured against.
 //! - [`criterion_results`]: Criterion's saved results read back (baseline comparison, batch
 //!   model), and the fingerprint kept beside them.
+//! - [`server_share`]: the embedded server's own time per get, measured around
+//!   `single_op/async/get` for the report's waterfall.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`compare`]: two commits or two clients built side by side and compared benchmark by
 //!   benchmark (`aerobench compare`).
@@ -36,6 +38,7 @@ pub mod files;
 pub mod meta;
 pub mod profile;
 pub mod run_output;
+pub mod server_share;
 pub mod site;
 pub mod stats;
 pub mod workload;

@@ -63,7 +63,7 @@ pub fn describe(dir: &Path) -> Option<String> {
 }
 
 /// The conditions a measurement was taken under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprint {
     /// `embedded`, `container` or `remote`.
     pub target: String,

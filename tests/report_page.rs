@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aerobench::criterion_results::write_run;
+use aerobench::files::write_atomically;
+use aerobench::meta::Fingerprint;
+use aerobench::server_share::ServerShare;
+use aerobench::site::waterfall::SERVER;
 use aerobench::site::{Options, write};
 
 fn chromium() -> Option<&'static str> {
@@ -22,8 +26,8 @@ fn chromium() -> Option<&'static str> {
         })
 }
 
-/// Criterion-shaped results for every section: layers, batch sizes, a comparison, and the
-/// per-benchmark HTML page and flamegraph files the report links to.
+/// Criterion-shaped results for every section: layers, the server's share, batch sizes, a
+/// comparison, and the per-benchmark HTML page and flamegraph files the report links to.
 fn fixture(root: &Path) -> PathBuf {
     let criterion = root.join("criterion");
     let mut ids: Vec<(String, f64, Option<u64>)> = [
@@ -57,6 +61,16 @@ fn fixture(root: &Path) -> PathBuf {
         )
         .unwrap();
     }
+    let share = ServerShare {
+        fingerprint: Fingerprint {
+            target: "embedded".into(),
+            ..Fingerprint::default()
+        },
+        gets: 1000,
+        mean_ns: Some(3_500.0),
+    };
+    let share = serde_json::to_vec(&share).unwrap();
+    write_atomically(&ServerShare::path(&criterion), &share).unwrap();
     criterion
 }
 
@@ -92,6 +106,17 @@ fn report_renders_in_chromium_with_every_link_resolving() {
         );
     }
     assert!(html.contains("regressed"), "B is 30% slower than A");
+    // 32 µs get − 21 µs floor − 3.5 µs server − 310 + 1.2 + 95 ns of client layers.
+    assert!(
+        html.contains(&format!(
+            "<td>{SERVER}</td><td>3.50 µs</td><td>24.50 µs</td>"
+        )),
+        "the measured server row above the floor"
+    );
+    assert!(
+        html.contains("<td>encode/decode and the rest</td><td>7.09 µs</td>"),
+        "the rest is the get minus the floor, the server and the client layers"
+    );
 
     let Some(browser) = chromium() else {
         common::missing(

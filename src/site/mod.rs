@@ -15,6 +15,7 @@ use crate::criterion_results::RunRecord;
 use crate::criterion_results::{self, BenchResult, compare, fit};
 use crate::files::{WriteError, write_atomically};
 use crate::profile::FLAMEGRAPH;
+use crate::server_share::ServerShare;
 
 /// What to build the report from, and where.
 pub struct Options {
@@ -75,12 +76,14 @@ pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
         return Err(SiteError::NoResults(options.criterion_dir.clone()));
     }
     let mut tables = vec![run_table(options)];
-    if let Some(stack) = waterfall::stack(&results) {
+    let share = ServerShare::load(&options.criterion_dir);
+    let server = waterfall::server_cost(share.as_ref());
+    if let Some(stack) = waterfall::stack(&results, server.clone().ok()) {
         write_atomically(
             &options.out_dir.join("waterfall.svg"),
             waterfall::waterfall_svg(&stack).as_bytes(),
         )?;
-        tables.push(layer_table(&stack));
+        tables.push(layer_table(&stack, server.err()));
     }
     tables.push(batch_table(&results));
     tables.push(workload_table(options));
@@ -132,12 +135,23 @@ fn run_table(options: &Options) -> Table {
     }
 }
 
-fn layer_table(stack: &[waterfall::Layer]) -> Table {
+/// The waterfall's table; `server_unknown` says why the server's share is not in it.
+fn layer_table(stack: &[waterfall::Layer], server_unknown: Option<String>) -> Table {
+    let server = match server_unknown {
+        None => "The server row is the embedded server's own time per get, measured by the \
+                 server itself during the get's benchmark."
+            .to_string(),
+        Some(why) => format!(
+            "The server's share is unknown ({why}), so the top row includes the server's work."
+        ),
+    };
     Table {
         title: "Where one get's time goes".into(),
-        intro: "Each layer's own cost, from the TCP floor up to the whole get; the top row is the \
-                get minus every layer below it. Costs are Criterion estimates from the layer groups."
-            .into(),
+        intro: format!(
+            "Each layer's own cost, from the TCP floor up to the whole get; the top row is the \
+             get minus every layer below it. Costs are Criterion estimates from the layer \
+             groups. {server}"
+        ),
         headers: vec!["layer", "cost", "cumulative", "Δ vs the one below", "note"],
         rows: stack
             .iter()
@@ -521,8 +535,35 @@ mod tests {
             compare: None,
         };
         let index = write(&options).unwrap();
-        let page = std::fs::read_to_string(index).unwrap();
+        let page = std::fs::read_to_string(&index).unwrap();
         assert!(page.contains("encode/decode and the rest"));
+        assert!(
+            page.contains("share is unknown (not recorded"),
+            "no recorded share: the page says so"
+        );
+        assert!(!page.contains(waterfall::SERVER));
+        let share = ServerShare {
+            fingerprint: crate::meta::Fingerprint {
+                target: "embedded".into(),
+                ..Default::default()
+            },
+            gets: 10,
+            mean_ns: Some(4_000.0),
+        };
+        write_atomically(
+            &ServerShare::path(&options.criterion_dir),
+            &serde_json::to_vec(&share).unwrap(),
+        )
+        .unwrap();
+        let page = std::fs::read_to_string(write(&options).unwrap()).unwrap();
+        assert!(
+            page.contains(&format!("<td>{}</td><td>4.00 µs</td>", waterfall::SERVER)),
+            "the measured server row"
+        );
+        assert!(
+            page.contains("<td>encode/decode and the rest</td><td>6.00 µs</td>"),
+            "the rest is the get minus the floor and the server"
+        );
         assert!(
             page.contains("Batch model") && page.contains("100.0 ns"),
             "per-key cost fitted"

@@ -8,6 +8,7 @@
 pub mod inject;
 pub mod layers;
 mod profiler;
+pub mod server_share;
 
 use std::sync::{Arc, OnceLock};
 

@@ -3,6 +3,7 @@
 //! the server does not know.
 
 use super::cluster::Cluster;
+use super::service_time;
 use super::stats::Stats;
 
 /// Features announced by `features`: only what this server implements (no queries, scans,
@@ -46,6 +47,7 @@ fn value_of(line: &str, node: usize, cluster: &Cluster, stats: &Stats) -> Option
         "features" => FEATURES.to_string(),
         "user-agent-set" => "ok".to_string(),
         "statistics" => stats.info_value(node),
+        service_time::INFO_NAME => stats.service_time.info_value(node),
         "cluster-stable" => cluster_stable(line, cluster),
         _ => return None,
     })

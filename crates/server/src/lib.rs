@@ -22,6 +22,7 @@ pub mod info;
 mod membership;
 mod msgpack;
 mod net;
+pub mod service_time;
 pub mod stats;
 pub mod store;
 
@@ -37,6 +38,7 @@ use cluster::{Cluster, NodeIdentity};
 use delay::Delayer;
 pub use error::{ConnectionError, MembershipError, StartError};
 pub use membership::{Membership, Peer, indexed_node_name};
+use service_time::Request;
 use stats::Stats;
 use store::Store;
 
@@ -179,9 +181,16 @@ impl Shared {
     }
 
     /// Answers one request frame body of proto type `msg_type` addressed to `node`,
-    /// appending complete reply frames to `out`. Never panics, whatever the bytes.
-    pub fn answer(&self, node: usize, msg_type: u8, body: &[u8], out: &mut Vec<u8>) {
-        net::dispatch(node, msg_type, body, self, out);
+    /// appending complete reply frames to `out`; returns the record request it served, if
+    /// it was one. Never panics, whatever the bytes.
+    pub fn answer(
+        &self,
+        node: usize,
+        msg_type: u8,
+        body: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Option<Request> {
+        net::dispatch(node, msg_type, body, self, out)
     }
 }
 

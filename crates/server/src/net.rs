@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,6 +19,7 @@ use super::cluster::partition_of;
 use super::codec::*;
 use super::command::{Command, execute, rc, refuse, refuse_unsupported};
 use super::info;
+use super::service_time::Request;
 use super::stats::bump;
 use super::{ConnectionError, Shared, StartError};
 
@@ -126,14 +127,22 @@ async fn serve_frames(
                 Err(_) => return Err(ConnectionError::SlowBody(BODY_TIMEOUT)),
             }
         }
+        // The frame is complete: the server's share of this request starts here.
+        let start = Instant::now();
         out.clear();
-        shared.answer(node, proto.msg_type, &input.pending()[8..frame], &mut out);
+        let served = shared.answer(node, proto.msg_type, &input.pending()[8..frame], &mut out);
         input.consume(frame);
         if let Some(delayer) = &shared.delayer {
             delayer.wait(shared.service_delay).await;
         }
         if stream.write_all(&out).await.is_err() {
             return Ok(());
+        }
+        if let Some(request) = served {
+            shared
+                .stats
+                .service_time
+                .record(node, request, start.elapsed());
         }
         bump(&shared.stats.bytes_in, frame as u64);
         bump(&shared.stats.bytes_out, out.len() as u64);
@@ -190,8 +199,15 @@ impl Input {
     }
 }
 
-/// Answers one request body into `out` (complete frames).
-pub(super) fn dispatch(node: usize, msg_type: u8, body: &[u8], shared: &Shared, out: &mut Vec<u8>) {
+/// Answers one request body into `out` (complete frames); returns the record request it
+/// served, if it was one.
+pub(super) fn dispatch(
+    node: usize,
+    msg_type: u8,
+    body: &[u8],
+    shared: &Shared,
+    out: &mut Vec<u8>,
+) -> Option<Request> {
     match msg_type {
         TYPE_INFO => {
             bump(&shared.stats.info, 1);
@@ -201,8 +217,9 @@ pub(super) fn dispatch(node: usize, msg_type: u8, body: &[u8], shared: &Shared, 
         }
         TYPE_ADMIN => security_refusal(out),
         TYPE_COMPRESSED => single_reply(out, |out| refuse(rc::ENTERPRISE_ONLY, 0, out)),
-        _ => command_reply(node, body, shared, out),
+        _ => return command_reply(node, body, shared, out),
     }
+    None
 }
 
 /// A server without security answers every security message with its 16-byte admin
@@ -215,22 +232,29 @@ fn security_refusal(out: &mut Vec<u8>) {
     finish_frame(out, frame, TYPE_ADMIN);
 }
 
-/// Answers one AS_MSG body: a single-record command or a batch.
-fn command_reply(node: usize, body: &[u8], shared: &Shared, out: &mut Vec<u8>) {
+/// Answers one AS_MSG body: a single-record command or a batch. Returns what it served;
+/// `None` for a message refused before its kind was known.
+fn command_reply(node: usize, body: &[u8], shared: &Shared, out: &mut Vec<u8>) -> Option<Request> {
     let Ok(msg) = Message::decode(body) else {
-        return single_reply(out, |out| refuse(rc::PARAMETER, 0, out));
+        single_reply(out, |out| refuse(rc::PARAMETER, 0, out));
+        return None;
     };
     if msg.header.info1 & INFO1_BATCH != 0 {
-        return batch_reply(node, &msg, shared, out);
+        batch_reply(node, &msg, shared, out);
+        return Some(Request::Batch);
     }
     let command = match Command::from_message(&msg) {
         Ok(command) => command,
-        Err(code) => return single_reply(out, |out| refuse(code, 0, out)),
+        Err(code) => {
+            single_reply(out, |out| refuse(code, 0, out));
+            return None;
+        }
     };
     note_command(node, &command, shared);
     single_reply(out, |out| {
         execute(&command, &shared.store, 0, out);
     });
+    Some(Request::Single(command.kind()))
 }
 
 fn batch_reply(node: usize, msg: &Message<'_>, shared: &Shared, out: &mut Vec<u8>) {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::command::Kind;
+use super::service_time::ServiceTimes;
 
 #[derive(Default)]
 pub struct Stats {
@@ -29,6 +30,8 @@ pub struct Stats {
     pub bytes_out: AtomicU64,
     /// Record commands (single and batch rows) served per node.
     pub by_node: [AtomicU64; super::MAX_NODES],
+    /// Time spent serving record requests, answered to its own info name.
+    pub service_time: ServiceTimes,
 }
 
 pub fn bump(counter: &AtomicU64, n: u64) {
