@@ -317,12 +317,13 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
     Table {
         title: format!("Baseline comparison: {a} → {b}"),
         intro: format!(
-            "Relative change of the median with a bootstrap 95% interval (over the interleaved \
-             rounds where there were several); a verdict needs the whole interval beyond ±{:.0}% \
-             (Criterion's rule). A regressed verdict links its differential flamegraph where one \
-             was made (scripts/compare). Smallest detectable: the change these runs would flag \
-             four times in five, from their spread, sample count and rounds; \
-             ⚠ marks one above the group's goal (2% for CPU-only groups, 5% with I/O).",
+            "Relative change of the median with an interval that holds for the whole table at \
+             95% (from how the interleaved rounds disagree; with one round, from the samples \
+             alone); a verdict needs the whole interval beyond ±{:.0}% (Criterion's rule). A \
+             regressed verdict links its differential flamegraph where one was made \
+             (scripts/compare). Smallest detectable: the change these runs would flag four \
+             times in five; ⚠ marks one above the group's goal (2% for CPU-only groups, 5% \
+             with I/O).",
             compare::NOISE * 100.0
         ),
         headers: vec![
@@ -347,7 +348,9 @@ fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
         .map(|group| Table {
             title: format!("Group {group}"),
             intro: "Smallest detectable: the change a compare of this run with one as spread \
-                    would flag four times in five; ⚠ marks one above the group's goal."
+                    would flag four times in five, from this run's samples alone (separate \
+                    processes differ by more: compare with rounds to see it); ⚠ marks one \
+                    above the group's goal."
                 .into(),
             headers: vec![
                 "benchmark",
@@ -570,10 +573,10 @@ mod tests {
         );
         assert!(root.join("out/waterfall.svg").is_file());
         // The fixtures' three samples spread ±1%: a resampled median is the low or the high
-        // one with probability 7/27 each, so its sd is 0.72% and that of a ratio of two 1.02%:
-        // an MDC of 1% + 2.8 × 1.02%.
+        // one with probability 7/27 each, so its sd is 0.72% and that of a log ratio of two
+        // 1.02%; with t(97.5%, 4 df) = 2.78, the MDC is 1.01 × e^((2.78 + 0.84) × 1.02%) - 1.
         assert!(
-            page.contains("<td>3.9%</td>"),
+            page.contains("<td>4.8%</td>"),
             "smallest detectable change shown"
         );
         assert!(
