@@ -265,18 +265,25 @@ pub struct Change {
 /// state (where its threads ran, what else ran), and processes differ by more than their
 /// samples spread, so with two rounds or more the variance is the rounds' own, never taken
 /// below the mean of its group's (whose processes share the machine's drift and the kind of
-/// work), with the degrees of freedom of every round of the table. With one round it is the
+/// work) nor below the table's median (a group of two rows whose rounds happened to agree
+/// would otherwise vouch for itself), with the degrees of freedom of every round of the
+/// table. With one round it is the
 /// samples' bootstrap variance, which cannot see the drift between processes.
 fn changes(paired: &[(&str, Paired)]) -> Vec<Change> {
     let level = 1.0 - FAMILY_ERROR / (2.0 * paired.len().max(1) as f64);
+    let between: Vec<(&str, f64)> = paired
+        .iter()
+        .filter_map(|(g, p)| Some((*g, p.between()?)))
+        .collect();
+    let table = centre(&between.iter().map(|(_, v)| *v).collect::<Vec<_>>());
     let pooled = |group: &str| -> f64 {
-        let members = paired
+        let members: Vec<f64> = between
             .iter()
-            .filter(|(g, p)| *g == group && p.rounds() >= 2);
-        let (sum, n) = members.fold((0.0, 0.0_f64), |(s, n), (_, p)| {
-            (s + p.between().unwrap_or(0.0), n + 1.0)
-        });
-        sum / n.max(1.0)
+            .filter(|(g, _)| *g == group)
+            .map(|(_, v)| *v)
+            .collect();
+        let mean = members.iter().sum::<f64>() / members.len().max(1) as f64;
+        mean.max(table)
     };
     let df: f64 = paired
         .iter()
@@ -472,6 +479,36 @@ mod tests {
         let (narrow, wide) = (spread(11, 2.0), spread(11, 20.0));
         assert!(mdc(&wide) > mdc(&narrow));
         assert!(mdc(&spread(1100, 20.0)) < mdc(&wide));
+    }
+
+    /// Two rows of a small group whose two rounds happened to agree on +10% are no verdict
+    /// in a table whose processes differ by ±20%: their variance is floored at the table's.
+    #[test]
+    fn a_small_group_does_not_vouch_for_itself() {
+        let run = |log: f64| -> Vec<f64> { vec![100.0 * log.exp(); 30] };
+        let pair = |first: f64, second: f64| -> Paired {
+            Paired::new(&[run(0.0), run(0.0)], &[run(first), run(second)])
+        };
+        let mut table: Vec<(&str, Paired)> = (0..20)
+            .map(|i| {
+                let swing = 0.1 + 0.1 * (i % 2) as f64;
+                ("noisy", pair(swing, -swing))
+            })
+            .collect();
+        table.extend((0..2).map(|_| ("small", pair(0.1, 0.0995))));
+        let small = changes(&table)[20];
+        assert_eq!(
+            Verdict::of(&small.estimate),
+            Verdict::WithinNoise,
+            "{small:?}"
+        );
+        // Alone, the same two rows would have called it.
+        let alone = changes(&table[20..])[0];
+        assert_eq!(
+            Verdict::of(&alone.estimate),
+            Verdict::Regressed,
+            "{alone:?}"
+        );
     }
 
     #[test]
