@@ -21,7 +21,7 @@ use aerospike_core::{
     BatchOperation, BatchPolicy, BatchReadPolicy, BatchWritePolicy, Bins, ResultCode,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use groups::inject::Spin;
+use groups::per_op::Hook;
 use groups::layers::{self, NET, or_exit};
 
 const SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -43,10 +43,10 @@ fn rows(kind: &str, n: usize) -> Vec<BatchOperation> {
 /// Time of `iters` batch calls over `rows`.
 async fn timed(mut rows: Vec<BatchOperation>, iters: u64) -> Duration {
     let (client, policy) = (&groups::bench().client, BatchPolicy::default());
-    let spin = Spin::current();
+    let hook = Hook::current();
     let start = Instant::now();
     for _ in 0..iters {
-        spin.run();
+        hook.run();
         or_exit(client.batch(&policy, &mut rows).await, "batch");
     }
     let elapsed = start.elapsed();

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use aerobench::server::codec::{self, MsgHeader, ProtoHeader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::Bench;
-use groups::inject::Spin;
+use groups::per_op::Hook;
 use groups::layers::{self, LAYERS, NET, or_exit};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -150,10 +150,10 @@ async fn timed_tokio(addr: SocketAddr, request: Vec<u8>, iters: u64) -> Duration
     let mut stream = or_exit(tokio::net::TcpStream::connect(addr).await, "floor: connect");
     or_exit(stream.set_nodelay(true), "floor: TCP_NODELAY");
     let mut rest = Vec::new();
-    let spin = Spin::current();
+    let hook = Hook::current();
     let start = Instant::now();
     for _ in 0..iters {
-        spin.run();
+        hook.run();
         or_exit(stream.write_all(&request).await, "floor: write");
         or_exit(
             read_message_async(&mut stream, &mut rest).await,
@@ -179,10 +179,10 @@ fn bench_floor(c: &mut Criterion) {
 
     let mut group = layers::group(c, "floor", NET);
     group.throughput(Throughput::Elements(1));
-    let spin = Spin::current();
+    let hook = Hook::current();
     group.bench_function("std", |b| {
         b.iter(|| {
-            spin.run();
+            hook.run();
             round_trip(&mut stream, &request, &mut rest)
         })
     });

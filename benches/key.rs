@@ -11,7 +11,7 @@
 
 use aerospike_core::{Key, Value};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use groups::inject::Spin;
+use groups::per_op::Hook;
 use groups::layers::{self, CPU, LAYERS};
 
 fn user_keys() -> [(&'static str, Value); 4] {
@@ -26,14 +26,14 @@ fn user_keys() -> [(&'static str, Value); 4] {
 fn bench_key(c: &mut Criterion) {
     let mut group = layers::group(c, "key", CPU);
     group.throughput(Throughput::Elements(1));
-    let spin = Spin::current();
+    let hook = Hook::current();
     for (kind, value) in user_keys() {
         for (set_label, set) in [("set", LAYERS.set), ("no_set", "")] {
             group.bench_function(format!("{kind}/{set_label}"), |b| {
                 b.iter_batched(
                     || value.clone(),
                     |value| {
-                        spin.run();
+                        hook.run();
                         Key::new(LAYERS.namespace, set, value)
                     },
                     BatchSize::SmallInput,
@@ -46,7 +46,7 @@ fn bench_key(c: &mut Criterion) {
         b.iter_batched(
             || digest,
             |digest| {
-                spin.run();
+                hook.run();
                 Key::with_digest(LAYERS.namespace, LAYERS.set, None, digest)
             },
             BatchSize::SmallInput,

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use aerospike_core::{Bins, Client, ClientPolicy, ReadPolicy, Result};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use groups::inject::Spin;
+use groups::per_op::Hook;
 use groups::layers::{self, LAYERS, NET, or_exit};
 
 /// `max_conns_per_node` everywhere in this group.
@@ -81,10 +81,10 @@ fn warm_client(pools: u8) -> Arc<Client> {
 }
 
 async fn warm_gets(client: Arc<Client>, iters: u64) -> Duration {
-    let (policy, spin) = (ReadPolicy::default(), Spin::current());
+    let (policy, hook) = (ReadPolicy::default(), Hook::current());
     let start = Instant::now();
     for i in 0..iters {
-        spin.run();
+        hook.run();
         or_exit(get(&client, &policy, i).await, "pool: get");
     }
     start.elapsed()
@@ -92,7 +92,7 @@ async fn warm_gets(client: Arc<Client>, iters: u64) -> Duration {
 
 /// Time of the first get on each of `iters` fresh clients.
 async fn first_gets(iters: u64) -> Duration {
-    let (policy, read, spin) = (policy(0, 1), ReadPolicy::default(), Spin::current());
+    let (policy, read, hook) = (policy(0, 1), ReadPolicy::default(), Hook::current());
     let mut measured = Duration::ZERO;
     for i in 0..iters {
         let client = connect(&policy).await;
@@ -114,7 +114,7 @@ async fn first_gets(iters: u64) -> Duration {
             });
         }
         let start = Instant::now();
-        spin.run();
+        hook.run();
         let result = get(&client, &read, i).await;
         measured += start.elapsed();
         or_exit(result, "pool: first get");
@@ -133,10 +133,10 @@ struct Tally {
 
 impl Tally {
     async fn gets(&self, client: &Client, task: usize, iters: u64) {
-        let (policy, spin) = (ReadPolicy::default(), Spin::current());
+        let (policy, hook) = (ReadPolicy::default(), Hook::current());
         for i in 0..iters {
             let start = Instant::now();
-            spin.run();
+            hook.run();
             match get(client, &policy, i + task as u64).await {
                 Ok(()) => {
                     self.ok.fetch_add(1, Ordering::Relaxed);

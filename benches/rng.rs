@@ -11,7 +11,7 @@
 //! Read it as ns per draw, next to `single_op` to see what picking a key costs per command.
 
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
-use groups::inject::Spin;
+use groups::per_op::Hook;
 use groups::layers::{self, CPU};
 use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
@@ -24,9 +24,9 @@ const SEED: u64 = 0x5eed;
 
 /// Times one key-id draw from `rng`.
 fn draw<R: Rng>(b: &mut Bencher<'_>, mut rng: R) {
-    let spin = Spin::current();
+    let hook = Hook::current();
     b.iter(|| {
-        spin.run();
+        hook.run();
         rng.random_range(0..KEYS)
     });
 }
@@ -40,9 +40,9 @@ fn bench_rng(c: &mut Criterion) {
     group.bench_function("small_rng", |b| draw(b, SmallRng::seed_from_u64(SEED)));
     group.bench_function("std_rng", |b| draw(b, StdRng::seed_from_u64(SEED)));
     group.bench_function("thread_rng", |b| {
-        let spin = Spin::current();
+        let hook = Hook::current();
         b.iter(|| {
-            spin.run();
+            hook.run();
             rand::rng().random_range(0..KEYS)
         })
     });

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use aerospike_core::operations::{self, Operation};
 use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use groups::inject::Spin;
+use groups::per_op::Hook;
 use groups::layers::{self, LAYERS, NET, or_exit};
 use groups::server_share::Probe;
 
@@ -95,7 +95,7 @@ impl Calls {
 /// Time of `iters` async calls, each timed alone.
 async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
     let (client, calls) = (&groups::bench().client, Calls::new());
-    let spin = Spin::current();
+    let hook = Hook::current();
     let mut measured = Duration::ZERO;
     for i in 0..iters {
         let key = key_for(op, i);
@@ -106,7 +106,7 @@ async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
             );
         }
         let start = Instant::now();
-        spin.run();
+        hook.run();
         let result = calls.run(client, op, key).await;
         measured += start.elapsed();
         or_exit(result, name);
@@ -116,7 +116,7 @@ async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
 
 /// Time of `iters` blocking calls, each timed alone.
 fn timed_blocking(client: &aerospike_sync::Client, op: Op, name: &str, iters: u64) -> Duration {
-    let (calls, spin) = (Calls::new(), Spin::current());
+    let (calls, hook) = (Calls::new(), Hook::current());
     let mut measured = Duration::ZERO;
     for i in 0..iters {
         let key = key_for(op, i);
@@ -127,7 +127,7 @@ fn timed_blocking(client: &aerospike_sync::Client, op: Op, name: &str, iters: u6
             );
         }
         let start = Instant::now();
-        spin.run();
+        hook.run();
         let result = calls.run_blocking(client, op, key);
         measured += start.elapsed();
         or_exit(result, name);

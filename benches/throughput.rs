@@ -25,7 +25,8 @@ use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use groups::Bench;
-use groups::inject::{self, Injected, Spin};
+use groups::inject;
+use groups::per_op::{Hook, Hooked};
 
 /// Measured span of one sample, after its own short warm-up (the client and its pool are
 /// shared by all samples, so only the tasks start cold).
@@ -125,12 +126,12 @@ fn async_row(
     config: Config,
 ) {
     let bench = groups::bench();
-    let backend = Arc::new(Injected {
+    let backend = Arc::new(Hooked {
         inner: AsyncClient {
             client: client.clone(),
             calls: config.calls(),
         },
-        spin: Spin::current(),
+        hook: Hook::current(),
     });
     let tasks = config.mode.concurrency();
     let warned = Cell::new(false);
@@ -154,12 +155,12 @@ fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) 
         .target
         .connect_blocking(&policy)
         .unwrap_or_else(|e| groups::exit_with(e));
-    let backend = Injected {
+    let backend = Hooked {
         inner: SyncClient {
             client: Arc::new(client),
             calls: config.calls(),
         },
-        spin: Spin::current(),
+        hook: Hook::current(),
     };
     let threads = config.mode.concurrency();
     let warned = Cell::new(false);

@@ -29,7 +29,7 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
-use groups::inject::Spin;
+use groups::per_op::Hook;
 use groups::layers::{self, CPU};
 use tokio::runtime::Runtime;
 use tokio::task::yield_now;
@@ -45,11 +45,11 @@ where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future + Send,
 {
-    let spin = Spin::current();
+    let hook = Hook::current();
     layers::in_task(rt, async move {
         let start = Instant::now();
         for _ in 0..iters {
-            spin.run();
+            hook.run();
             black_box(op().await);
         }
         start.elapsed()
@@ -60,10 +60,10 @@ where
 /// hour, as the client does) and reset before every I/O.
 async fn sleep_reset(iters: u64) -> Duration {
     let mut sleep = Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
-    let spin = Spin::current();
+    let hook = Hook::current();
     let start = Instant::now();
     for _ in 0..iters {
-        spin.run();
+        hook.run();
         sleep.as_mut().reset(tokio::time::Instant::now() + TIMEOUT);
         tokio::select! {
             biased;
@@ -103,10 +103,10 @@ where
         group.throughput(Throughput::Elements(tasks as u64));
         group.bench_function(BenchmarkId::new(format!("contended/{name}"), tasks), |b| {
             b.iter_custom(|iters| {
-                let spin = Spin::current();
+                let hook = Hook::current();
                 layers::time_tasks(rt, tasks, move |_| async move {
                     for _ in 0..iters {
-                        spin.run();
+                        hook.run();
                         black_box(op().await);
                     }
                 })

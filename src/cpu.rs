@@ -1,6 +1,7 @@
 //! The CPU time this process has used, so a run can report CPU per op (the client's cost,
 //! or the harness's own in self-overhead mode) and `own_cost` the client's beside the
-//! server's; one `getrusage` reading serves both.
+//! server's; one `getrusage` reading serves both (and the context switches of
+//! [`op_counters`](crate::op_counters)).
 
 use std::time::Duration;
 
@@ -10,14 +11,19 @@ pub fn process_time() -> Duration {
     user + system
 }
 
-/// User and system time of the whole process, apart.
-pub fn process_times() -> (Duration, Duration) {
+/// This process's resource usage (all its threads).
+pub fn usage() -> libc::rusage {
     // SAFETY: `getrusage` only writes the struct we pass.
-    let usage = unsafe {
+    unsafe {
         let mut usage = std::mem::zeroed::<libc::rusage>();
         libc::getrusage(libc::RUSAGE_SELF, &mut usage);
         usage
-    };
+    }
+}
+
+/// User and system time of the whole process, apart.
+pub fn process_times() -> (Duration, Duration) {
+    let usage = usage();
     let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     (time(usage.ru_utime), time(usage.ru_stime))
 }

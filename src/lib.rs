@@ -9,6 +9,8 @@
 //!   model), and the fingerprint kept beside them.
 //! - [`server_share`]: the embedded server's own time per get, measured around
 //!   `single_op/async/get` for the report's waterfall.
+//! - [`op_counters`]: what one op costs besides time (allocations, context switches, new
+//!   connections), counted while a benchmark is profiled.
 //! - [`site`]: the HTML and Markdown report built from all of the above.
 //! - [`compare`]: two commits or two clients built side by side and compared benchmark by
 //!   benchmark (`aerobench compare`).
@@ -36,6 +38,7 @@ pub mod driver;
 pub mod durations;
 pub mod files;
 pub mod meta;
+pub mod op_counters;
 pub mod profile;
 pub mod run_output;
 pub mod server_share;

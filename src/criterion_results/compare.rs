@@ -337,8 +337,14 @@ pub fn mdc_text(mdc: f64, group: &str) -> String {
     }
 }
 
-/// A benchmark found in both baselines, with each side's rounds of per-iteration times.
-type Found = (BenchResult, BenchResult, Vec<Vec<f64>>, Vec<Vec<f64>>);
+/// A benchmark found in both baselines, with each side's rounds of per-iteration times
+/// (as many rounds on each side).
+struct Found {
+    a: BenchResult,
+    b: BenchResult,
+    a_rounds: Vec<Vec<f64>>,
+    b_rounds: Vec<Vec<f64>>,
+}
 
 /// Compares every benchmark present in both baselines `a` and `b` under `root`.
 pub fn compare(root: &Path, a: &str, b: &str) -> Vec<Row> {
@@ -347,30 +353,35 @@ pub fn compare(root: &Path, a: &str, b: &str) -> Vec<Row> {
         .into_iter()
         .filter_map(|ra| {
             let rb = b_results.iter().find(|r| r.id == ra.id)?.clone();
-            let (mut ta, mut tb) = (rounds(&ra, a), rounds(&rb, b));
-            let paired = ta.len().min(tb.len());
-            ta.truncate(paired);
-            tb.truncate(paired);
-            (paired > 0).then_some((ra, rb, ta, tb))
+            let (mut a_rounds, mut b_rounds) = (rounds(&ra, a), rounds(&rb, b));
+            let paired = a_rounds.len().min(b_rounds.len());
+            a_rounds.truncate(paired);
+            b_rounds.truncate(paired);
+            (paired > 0).then_some(Found {
+                a: ra,
+                b: rb,
+                a_rounds,
+                b_rounds,
+            })
         })
         .collect();
     let paired: Vec<(&str, Paired)> = found
         .iter()
-        .map(|(ra, _, ta, tb)| (ra.group.as_str(), Paired::new(ta, tb)))
+        .map(|f| (f.a.group.as_str(), Paired::new(&f.a_rounds, &f.b_rounds)))
         .collect();
     let changes = changes(&paired);
     found
-        .iter()
+        .into_iter()
         .zip(changes)
-        .map(|((ra, rb, ta, tb), change)| Row {
+        .map(|(f, change)| Row {
             verdict: Verdict::of(&change.estimate),
             mdc: change.mdc,
-            a_ns: side_centre(ta),
-            b_ns: side_centre(tb),
-            rounds: ta.len(),
+            a_ns: side_centre(&f.a_rounds),
+            b_ns: side_centre(&f.b_rounds),
+            rounds: f.a_rounds.len(),
             change: change.estimate,
-            a: ra.clone(),
-            b: rb.clone(),
+            a: f.a,
+            b: f.b,
         })
         .collect()
 }

@@ -14,6 +14,7 @@ use crate::clock::utc_date;
 use crate::criterion_results::RunRecord;
 use crate::criterion_results::{self, BenchResult, compare, fit};
 use crate::files::{WriteError, write_atomically};
+use crate::op_counters::OpCounters;
 use crate::profile::FLAMEGRAPH;
 use crate::server_share::ServerShare;
 
@@ -350,7 +351,11 @@ fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
             intro: "Smallest detectable: the change a compare of this run with one as spread \
                     would flag four times in five, from this run's samples alone (separate \
                     processes differ by more: compare with rounds to see it); ⚠ marks one \
-                    above the group's goal."
+                    above the group's goal. Per op: heap allocations (bytes), voluntary + \
+                    involuntary context switches of the client process, and connections \
+                    the cluster accepted, counted while the benchmark was profiled \
+                    (`cargo bench -- --profile-time 5`), work outside the timed region \
+                    included."
                 .into(),
             headers: vec![
                 "benchmark",
@@ -358,6 +363,7 @@ fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
                 "95% CI",
                 "smallest detectable",
                 "per element",
+                "per op (profiled)",
                 "Criterion",
                 "flamegraph",
             ],
@@ -397,6 +403,9 @@ fn benchmark_row(options: &Options, r: &BenchResult) -> Vec<Cell> {
             None => "–".into(),
         }
         .into(),
+        OpCounters::load(&r.dir)
+            .map_or("–".into(), |c| c.summary())
+            .into(),
         link_if(r.dir.join("report").join("index.html"), "report"),
         link_if(r.dir.join("profile").join(FLAMEGRAPH), "flamegraph"),
     ]
@@ -505,6 +514,7 @@ fn markdown(tables: &[Table]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::op_counters::Reading;
 
     #[test]
     fn links() {
@@ -566,6 +576,30 @@ mod tests {
         assert!(
             page.contains("<td>encode/decode and the rest</td><td>6.00 µs</td>"),
             "the rest is the get minus the floor and the server"
+        );
+        assert!(!page.contains(" allocs ("), "no counters recorded");
+        let profile = options.criterion_dir.join("batch/read/4/profile");
+        let counters = OpCounters::between(
+            Reading::default(),
+            Reading {
+                allocations: 24,
+                bytes: 3_000,
+                voluntary_switches: 8,
+                involuntary_switches: 4,
+            },
+            8,
+            Some((5, 5)),
+        )
+        .unwrap();
+        write_atomically(
+            &OpCounters::path(&profile),
+            &serde_json::to_vec(&counters).unwrap(),
+        )
+        .unwrap();
+        let page = std::fs::read_to_string(write(&options).unwrap()).unwrap();
+        assert!(
+            page.contains("<td>3 allocs (375 B), 1 + 0.50 switches, 0 conns</td>"),
+            "the counters of batch/read/4"
         );
         assert!(
             page.contains("Batch model") && page.contains("100.0 ns"),

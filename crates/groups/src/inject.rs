@@ -11,9 +11,6 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use aerobench::driver::{Backend, BlockingBackend};
-use aerobench::stats::Row;
-use aerobench::workload::Access;
 
 const VARIABLE: &str = "AEROBENCH_INJECT_NS";
 
@@ -109,26 +106,6 @@ fn ns_per_turn() -> f64 {
             })
             .fold(f64::INFINITY, f64::min)
     })
-}
-
-/// A backend whose every call spins first (the throughput group's rows).
-pub struct Injected<B> {
-    pub inner: B,
-    pub spin: Spin,
-}
-
-impl<B: Backend> Backend for Injected<B> {
-    async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
-        self.spin.run();
-        self.inner.call(access, ids, rows).await
-    }
-}
-
-impl<B: BlockingBackend> BlockingBackend for Injected<B> {
-    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
-        self.spin.run();
-        self.inner.call(access, ids, rows)
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 pub mod inject;
 pub mod layers;
+pub mod per_op;
 mod profiler;
 pub mod server_share;
 
@@ -24,6 +25,12 @@ use aerobench::meta::Fingerprint;
 
 use crate::profiler::Flamegraph;
 
+/// Every benchmark process counts its allocations while a benchmark is profiled (see
+/// [`aerobench::op_counters`]); otherwise the system allocator behind one relaxed load.
+#[global_allocator]
+static ALLOCATOR: aerobench::op_counters::CountingAllocator =
+    aerobench::op_counters::CountingAllocator;
+
 /// The cluster, runtime and client a benchmark process uses.
 pub struct Bench {
     pub target: Target,
@@ -32,12 +39,18 @@ pub struct Bench {
     pub fingerprint: Fingerprint,
 }
 
+static BENCH: OnceLock<Bench> = OnceLock::new();
+
 /// Starts (once) the target selected by the environment, connects a client with default
 /// settings and prints the fingerprint line. A bad setting ends the process with its
 /// one-line error; the embedded server goes with it (see [`aerobench::cluster::embedded`]).
 pub fn bench() -> &'static Bench {
-    static BENCH: OnceLock<Bench> = OnceLock::new();
     BENCH.get_or_init(|| start().unwrap_or_else(|e| exit_with(e)))
+}
+
+/// The cluster, if this process has started one (groups of in-process work never do).
+pub fn started() -> Option<&'static Bench> {
+    BENCH.get()
 }
 
 fn start() -> Result<Bench, aerobench::cluster::Error> {

@@ -63,6 +63,7 @@ pub async fn serve_node(
             continue;
         };
         bump(&shared.stats.connections, 1);
+        bump(&shared.stats.connections_by_node[node], 1);
         open.fetch_add(1, Ordering::Relaxed);
         let (shared, open, stop) = (shared.clone(), open.clone(), stop.clone());
         let served = async move {

@@ -30,6 +30,9 @@ pub struct Stats {
     pub bytes_out: AtomicU64,
     /// Record commands (single and batch rows) served per node.
     pub by_node: [AtomicU64; super::MAX_NODES],
+    /// Connections accepted per node, answered as the real server's
+    /// `client_connections_opened`.
+    pub connections_by_node: [AtomicU64; super::MAX_NODES],
     /// Time spent serving record requests, answered to its own info name.
     pub service_time: ServiceTimes,
 }
@@ -76,18 +79,24 @@ impl Stats {
     }
 
     /// The counters as node `node`'s info value, `name=value;…` like the real server's
-    /// `statistics`, ending with the commands this node served.
+    /// `statistics`, ending with the commands this node served and the connections it
+    /// accepted (under the real server's name).
     pub fn info_value(&self, node: usize) -> String {
         let mut pairs: Vec<String> = self
             .fields()
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let served = self
-            .by_node
-            .get(node)
-            .map_or(0, |c| c.load(Ordering::Relaxed));
-        pairs.push(format!("node_commands={served}"));
+        let of_node = |counters: &[AtomicU64]| {
+            counters
+                .get(node)
+                .map_or(0, |c| c.load(Ordering::Relaxed))
+        };
+        pairs.push(format!("node_commands={}", of_node(&self.by_node)));
+        pairs.push(format!(
+            "client_connections_opened={}",
+            of_node(&self.connections_by_node)
+        ));
         pairs.join(";")
     }
 }
