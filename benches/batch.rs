@@ -21,8 +21,8 @@ use aerospike_core::{
     BatchOperation, BatchPolicy, BatchReadPolicy, BatchWritePolicy, Bins, ResultCode,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use groups::per_op::Hook;
 use groups::layers::{self, NET, or_exit};
+use groups::per_op::Hook;
 
 const SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use aerobench::server::codec::{self, MsgHeader, ProtoHeader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::Bench;
-use groups::per_op::Hook;
 use groups::layers::{self, LAYERS, NET, or_exit};
+use groups::per_op::Hook;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Proto header and message header: what the client reads before the rest of a reply.

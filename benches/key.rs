@@ -11,8 +11,8 @@
 
 use aerospike_core::{Key, Value};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use groups::per_op::Hook;
 use groups::layers::{self, CPU, LAYERS};
+use groups::per_op::Hook;
 
 fn user_keys() -> [(&'static str, Value); 4] {
     [

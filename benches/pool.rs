@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use aerospike_core::{Bins, Client, ClientPolicy, ReadPolicy, Result};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use groups::per_op::Hook;
 use groups::layers::{self, LAYERS, NET, or_exit};
+use groups::per_op::Hook;
 
 /// `max_conns_per_node` everywhere in this group.
 const MAX_CONNS: usize = 16;
@@ -151,11 +151,15 @@ impl Tally {
         }
     }
 
-    /// One stderr line: Criterion can only report time.
+    /// One stderr line: Criterion can only report time. None when no get ran (the
+    /// benchmark was filtered out).
     fn report(&self, id: &str) {
         let ok = self.ok.load(Ordering::Relaxed);
         let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         let failures: u64 = failed.values().sum();
+        if ok + failures == 0 {
+            return;
+        }
         let mean = Duration::from_nanos(self.ok_nanos.load(Ordering::Relaxed) / ok.max(1));
         eprintln!(
             "aerobench: pool/{id}: {failures} of {} gets failed {failed:?}; \

@@ -11,8 +11,8 @@
 //! Read it as ns per draw, next to `single_op` to see what picking a key costs per command.
 
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
-use groups::per_op::Hook;
 use groups::layers::{self, CPU};
+use groups::per_op::Hook;
 use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
 use rand_mt::Mt;

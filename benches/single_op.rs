@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use aerospike_core::operations::{self, Operation};
 use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use groups::per_op::Hook;
 use groups::layers::{self, LAYERS, NET, or_exit};
+use groups::per_op::Hook;
 use groups::server_share::Probe;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -29,8 +29,8 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
-use groups::per_op::Hook;
 use groups::layers::{self, CPU};
+use groups::per_op::Hook;
 use tokio::runtime::Runtime;
 use tokio::task::yield_now;
 use tokio::time::timeout;

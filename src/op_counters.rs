@@ -116,10 +116,7 @@ impl OpCounters {
             allocations: per_op(before.allocations, after.allocations),
             bytes: per_op(before.bytes, after.bytes),
             voluntary_switches: per_op(before.voluntary_switches, after.voluntary_switches),
-            involuntary_switches: per_op(
-                before.involuntary_switches,
-                after.involuntary_switches,
-            ),
+            involuntary_switches: per_op(before.involuntary_switches, after.involuntary_switches),
             new_connections: connections.map(|(b, a)| per_op(b, a)),
         })
     }
@@ -201,11 +198,18 @@ mod tests {
         };
         let counters = OpCounters::between(reading(1), reading(5), 4, Some((7, 9))).unwrap();
         assert_eq!(
-            (counters.allocations, counters.bytes, counters.voluntary_switches),
+            (
+                counters.allocations,
+                counters.bytes,
+                counters.voluntary_switches
+            ),
             (10.0, 1_000.0, 1.0)
         );
         assert_eq!(counters.new_connections, Some(0.5));
-        assert_eq!(counters.summary(), "10 allocs (1000 B), 1 + 0 switches, 0.50 conns");
+        assert_eq!(
+            counters.summary(),
+            "10 allocs (1000 B), 1 + 0 switches, 0.50 conns"
+        );
         assert_eq!(OpCounters::between(reading(1), reading(2), 0, None), None);
     }
 
@@ -227,7 +231,10 @@ mod tests {
         drop(allocate(4096));
         let after = Reading::now();
         set_counting(false);
-        assert!(after.allocations > before.allocations, "{before:?} {after:?}");
+        assert!(
+            after.allocations > before.allocations,
+            "{before:?} {after:?}"
+        );
         assert!(after.bytes >= before.bytes + 4096, "{before:?} {after:?}");
         let before = Reading::now();
         drop(allocate(4096));

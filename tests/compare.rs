@@ -101,8 +101,8 @@ fn bad_input_is_one_line_and_exit_code_2() {
         "compare: client source 'not-a-version' is neither a version nor a directory",
     );
     assert_one_line(
-        &aerobench(&["--profile-time", "0", "HEAD", "HEAD"], here),
-        "compare: --profile-time 0 must be a positive number of seconds",
+        &aerobench(&["--profile-time", "0.5", "HEAD", "HEAD"], here),
+        "compare: --profile-time 0.5 must be at least 1 second (Criterion's minimum)",
     );
     assert_one_line(
         &aerobench(&["--rounds", "0", "HEAD", "HEAD"], here),

@@ -113,9 +113,10 @@ pub fn sides(repo: &Path, options: &Options, cancel: &Cancel) -> Result<[Side; 2
             "--benches needs a comma-separated list of bench targets, e.g. single_op,batch".into(),
         ));
     }
-    if !(options.profile_time.is_finite() && options.profile_time > 0.0) {
+    // Criterion refuses to profile for less than a second.
+    if !(options.profile_time.is_finite() && options.profile_time >= 1.0) {
         return Err(CompareError::Usage(format!(
-            "--profile-time {} must be a positive number of seconds",
+            "--profile-time {} must be at least 1 second (Criterion's minimum)",
             options.profile_time
         )));
     }

@@ -11,7 +11,6 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-
 const VARIABLE: &str = "AEROBENCH_INJECT_NS";
 
 /// Busy work of a fixed number of loop turns; `Spin::default()` does nothing.

@@ -87,11 +87,8 @@ impl Stats {
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let of_node = |counters: &[AtomicU64]| {
-            counters
-                .get(node)
-                .map_or(0, |c| c.load(Ordering::Relaxed))
-        };
+        let of_node =
+            |counters: &[AtomicU64]| counters.get(node).map_or(0, |c| c.load(Ordering::Relaxed));
         pairs.push(format!("node_commands={}", of_node(&self.by_node)));
         pairs.push(format!(
             "client_connections_opened={}",
