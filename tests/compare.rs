@@ -112,9 +112,14 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &aerobench(&["--b-env", "NOEQUALS", "HEAD", "HEAD"], here),
         "compare: invalid value 'NOEQUALS' for '--b-env <KEY=VALUE>': \"NOEQUALS\" is not KEY=VALUE (see --help)",
     );
+    assert_one_line(
+        &aerobench(&["--interleave", "sideways", "HEAD", "HEAD"], here),
+        "compare: invalid value 'sideways' for '--interleave <INTERLEAVE>' (see --help)",
+    );
     let help = aerobench(&["--help"], here);
     assert!(help.status.success());
-    assert!(String::from_utf8_lossy(&help.stdout).contains("--profile-time"));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--profile-time") && help.contains("--interleave"));
 }
 
 #[test]

@@ -55,6 +55,20 @@ pub struct Options {
     /// Variables set for side B's runs only, e.g. a known cost to check that a compare
     /// sees it (`AEROBENCH_INJECT_NS`).
     pub b_env: Vec<(String, String)>,
+    /// What one process of a side runs before the other side's turn.
+    pub interleave: Interleave,
+}
+
+/// The unit the sides alternate by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interleave {
+    /// A whole bench target per process: fewest processes, but a side's two processes of a
+    /// round pair run back to back (A B, then B A), minutes apart from the other side's.
+    Target,
+    /// One process per benchmark and side, the order flipping from one benchmark to the
+    /// next: A and B of a benchmark run seconds apart, so a machine state that lasts
+    /// minutes hits both (at the cost of a process start per benchmark).
+    Benchmark,
 }
 
 /// Why a comparison stopped. Each is one line; [`CompareError::exit_code`] says how the
@@ -186,30 +200,34 @@ fn measure_and_report(
     let target_dir = repo.join("target");
     let built_a = a.build(repo, work, &target_dir, &options.benches, cancel)?;
     let built_b = b.build(repo, work, &target_dir, &options.benches, cancel)?;
-    let mut args = vec![];
-    if options.quick {
-        args.push("--quick".to_string());
-    }
-    args.extend(options.filter.clone());
+    let units = units(&built_a, criterion, options, cancel)?;
     for round in 1..=options.rounds {
-        for bench in &options.benches {
-            // A B, then B A: drift within a round hits both sides alike over two rounds.
-            let order = match round % 2 {
-                1 => [&built_a, &built_b],
-                _ => [&built_b, &built_a],
-            };
-            for side in order {
-                let label = &side.side.label;
-                let baseline = baselines::round_name(label, round);
-                eprintln!(
-                    "compare: round {round}/{}: {bench} for {label}",
-                    options.rounds
-                );
-                let _ = std::fs::remove_file(crate::criterion_results::RunRecord::path(criterion));
-                let mut run_args = vec!["--save-baseline".to_string(), baseline];
-                run_args.extend(args.iter().cloned());
-                side.run(bench, &run_args, criterion, None, cancel)?;
-                fingerprint::keep(criterion, label, bench)?;
+        for (bench, selections) in &units {
+            for (k, selection) in selections.iter().enumerate() {
+                // A B, then B A: drift within a round hits both sides alike over two rounds
+                // (and, by benchmark, from one benchmark to the next too).
+                let order = match (round + k) % 2 {
+                    1 => [&built_a, &built_b],
+                    _ => [&built_b, &built_a],
+                };
+                for side in order {
+                    let label = &side.side.label;
+                    let baseline = baselines::round_name(label, round);
+                    eprintln!(
+                        "compare: round {round}/{}: {bench}{} for {label}",
+                        options.rounds,
+                        selection.last().map_or(String::new(), |s| format!(" {s}"))
+                    );
+                    let _ =
+                        std::fs::remove_file(crate::criterion_results::RunRecord::path(criterion));
+                    let mut run_args = vec!["--save-baseline".to_string(), baseline];
+                    if options.quick {
+                        run_args.push("--quick".to_string());
+                    }
+                    run_args.extend(selection.iter().cloned());
+                    side.run(bench, &run_args, criterion, None, cancel)?;
+                    fingerprint::keep(criterion, label, bench)?;
+                }
             }
         }
     }
@@ -263,6 +281,34 @@ fn measure_and_report(
         table,
         report,
     })
+}
+
+/// A bench target and the arguments that select what each of its processes runs.
+type Units = Vec<(String, Vec<Vec<String>>)>;
+
+/// For each bench target, what each of its processes selects: the filter (by target), or
+/// `--exact <id>` for every benchmark side A lists under the filter (by benchmark).
+fn units(
+    a: &Built,
+    criterion: &Path,
+    options: &Options,
+    cancel: &Cancel,
+) -> Result<Units, CompareError> {
+    options
+        .benches
+        .iter()
+        .map(|bench| {
+            let selections = match options.interleave {
+                Interleave::Target => vec![options.filter.iter().cloned().collect()],
+                Interleave::Benchmark => a
+                    .list(bench, options.filter.as_deref(), criterion, cancel)?
+                    .into_iter()
+                    .map(|id| vec!["--exact".to_string(), id])
+                    .collect(),
+            };
+            Ok((bench.clone(), selections))
+        })
+        .collect()
 }
 
 /// Profiles one regressed benchmark on both sides (each into its own Criterion folder,

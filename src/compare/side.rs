@@ -15,6 +15,8 @@ use super::worktree::{GitError, Worktree};
 const BUILD_LIMIT: Duration = Duration::from_secs(3600);
 /// A full (not `--quick`) run of the largest group takes minutes; an hour means a hang.
 const RUN_LIMIT: Duration = Duration::from_secs(3600);
+/// Listing a target's benchmarks starts its cluster and nothing more.
+const LIST_LIMIT: Duration = Duration::from_secs(300);
 /// The embedded server's binary, which each side's benches must start (its own build).
 const SERVER: &str = "aerobench-server";
 
@@ -180,6 +182,28 @@ impl Built {
     /// Runs bench target `bench` with Criterion arguments `args`, against this side's own
     /// server, with results under `criterion_home`. Output is appended to the side's
     /// `run.log` and `run.stderr.log`.
+    /// The ids of bench target `bench`'s benchmarks that `filter` selects, in Criterion's
+    /// order (its `--list`, kept alone in `list.log`).
+    pub fn list(
+        &self,
+        bench: &str,
+        filter: Option<&str>,
+        criterion_home: &Path,
+        cancel: &Cancel,
+    ) -> Result<Vec<String>, SideError> {
+        let logs = [self.dir.join("list.log"), self.dir.join("list.stderr.log")];
+        let _ = std::fs::remove_file(&logs[0]);
+        let mut args = vec!["--list".to_string()];
+        args.extend(filter.map(str::to_string));
+        self.invoke(bench, &args, criterion_home, &logs, LIST_LIMIT, cancel)?;
+        let text = std::fs::read_to_string(&logs[0]).map_err(|source| SideError::Io {
+            path: logs[0].clone(),
+            source,
+        })?;
+        Ok(listed(&text))
+    }
+
+    /// Runs bench target `bench` with `args`, its output appended to this side's run logs.
     pub fn run(
         &self,
         bench: &str,
@@ -188,11 +212,26 @@ impl Built {
         limit: Option<Duration>,
         cancel: &Cancel,
     ) -> Result<(), SideError> {
+        let logs = [self.dir.join("run.log"), self.dir.join("run.stderr.log")];
+        let limit = limit.unwrap_or(RUN_LIMIT);
+        self.invoke(bench, args, criterion_home, &logs, limit, cancel)
+    }
+
+    /// Runs bench target `bench` with `args`, its stdout and stderr appended to `logs`; a
+    /// failure names the bench and shows the end of its stderr.
+    fn invoke(
+        &self,
+        bench: &str,
+        args: &[String],
+        criterion_home: &Path,
+        [out, err]: &[PathBuf; 2],
+        limit: Duration,
+        cancel: &Cancel,
+    ) -> Result<(), SideError> {
         let exe = self.benches.get(bench).ok_or_else(|| SideError::Missing {
             side: self.side.label.clone(),
             what: format!("bench {bench} (not in --benches)"),
         })?;
-        let (out, err) = (self.dir.join("run.log"), self.dir.join("run.stderr.log"));
         let mut command = Command::new(exe);
         command
             .current_dir(self.tree.path())
@@ -201,21 +240,34 @@ impl Built {
             .envs(self.side.env.iter().map(|(k, v)| (k, v)))
             .arg("--bench")
             .args(args);
-        let done = process::run(
-            command,
-            Output::Logs(&out, &err),
-            limit.unwrap_or(RUN_LIMIT),
-            cancel,
-        )?;
+        let done = process::run(command, Output::Logs(out, err), limit, cancel)?;
         if !done.status.success() {
-            eprintln!("{}", process::tail(&err, 10));
+            eprintln!("{}", process::tail(err, 10));
             return Err(SideError::Run {
                 side: self.side.label.clone(),
                 bench: bench.into(),
                 status: done.status,
-                log: err,
+                log: err.clone(),
             });
         }
         Ok(())
+    }
+}
+
+/// The ids in Criterion's `--list` output (`<id>: benchmark` lines).
+fn listed(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.strip_suffix(": benchmark"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lists_the_ids_of_criterion_s_list() {
+        let text = "aerobench: measuring against target=embedded\n\
+                    batch/read/1: benchmark\nbatch/read/2: benchmark\n\nnot: a benchmark line\n";
+        assert_eq!(super::listed(text), ["batch/read/1", "batch/read/2"]);
     }
 }

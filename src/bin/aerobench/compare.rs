@@ -1,8 +1,15 @@
 //! `aerobench compare`: the command line of [`aerobench::compare`]. Bad input ends with one
 //! line, `compare: …`, and exit code 2; Ctrl-C with 130, after removing the checkouts.
 
-use aerobench::compare::{self, Options, process::Cancel};
-use clap::Args;
+use aerobench::compare::{self, Interleave, Options, process::Cancel};
+use clap::{Args, ValueEnum};
+
+/// `--interleave`'s values.
+#[derive(Clone, Copy, ValueEnum)]
+enum Unit {
+    Target,
+    Benchmark,
+}
 
 /// Compares two commits of this suite, or with --client two aerospike-core sources at HEAD,
 /// benchmark by benchmark.
@@ -13,9 +20,9 @@ Examples:
   aerobench compare --client 3.0.0 ../aerospike-client-rust    # two aerospike-core sources at HEAD
   aerobench compare --quick --benches single_op --filter single_op/async A B
 
-Each side is built in its own git worktree under target/compare/, then the bench targets run
-alternately (A B, then B A, for --rounds rounds) against the same target, so machine drift hits
-both. Results are saved as
+Each side is built in its own git worktree under target/compare/, then the bench targets (or
+with --interleave benchmark, each benchmark) run alternately (A B, then B A, for --rounds
+rounds) against the same target, so machine drift hits both. Results are saved as
 Criterion baselines in target/compare/criterion and printed as one table: benchmark, A, B, change,
 95% CI, verdict. Each regressed benchmark gets a differential flamegraph, and
 reports/compare-A-B/index.html shows it all.")]
@@ -39,6 +46,10 @@ pub struct CompareArgs {
     /// interval then holds the drift between rounds.
     #[arg(long, default_value_t = 2, value_name = "N")]
     rounds: usize,
+    /// What the sides alternate by: whole bench targets (fewest processes), or single
+    /// benchmarks (one process each, A and B of a benchmark seconds apart).
+    #[arg(long, value_enum, default_value_t = Unit::Target)]
+    interleave: Unit,
     /// KEY=VALUE set for side B's benchmark runs only (repeatable), e.g.
     /// AEROBENCH_INJECT_NS=key=10 for a known-change check.
     #[arg(long, value_name = "KEY=VALUE", value_parser = key_value)]
@@ -74,6 +85,10 @@ pub fn main(args: CompareArgs) -> ! {
         profile_time: args.profile_time,
         rounds: args.rounds,
         b_env: args.b_env,
+        interleave: match args.interleave {
+            Unit::Target => Interleave::Target,
+            Unit::Benchmark => Interleave::Benchmark,
+        },
     };
     let cancel =
         Cancel::on_ctrl_c().unwrap_or_else(|e| exit(2, format!("cannot watch for Ctrl-C: {e}")));
