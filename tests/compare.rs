@@ -247,7 +247,7 @@ fn table_and_verdicts_from_saved_baselines() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0],
-        "| benchmark | a-1 (median) | b-2 (median) | change | 95% CI | verdict | smallest detectable |"
+        "| benchmark | a-1 (median) | b-2 (median) | change | 95% CI | verdict | smallest detectable | rounds |"
     );
     assert!(
         lines[2].contains("| within noise (no change > "),
@@ -265,6 +265,15 @@ fn table_and_verdicts_from_saved_baselines() {
         root.join("single_op/async/get/profile/diff-a-1-b-2.svg")
     );
     assert!(rows.iter().all(|r| r.rounds == 1));
+    let exact = |id: &str| vec!["--exact".to_string(), id.to_string()];
+    assert_eq!(
+        aerobench::compare::flagged(&rows),
+        [(
+            "single_op".to_string(),
+            vec![exact("single_op/async/get"), exact("single_op/async/put")]
+        )],
+        "the rows with a verdict, and only they, run the confirming rounds"
+    );
     let none: NoCommonBaselines = compare_saved(&root, "a-1", "c-3").unwrap_err();
     assert!(
         none.to_string()
@@ -296,6 +305,32 @@ fn rounds_are_paired_and_their_drift_is_no_verdict() {
     let rows = compare_saved(&root, "a-1", "b-2").unwrap();
     assert_eq!((rows[0].rounds, rows[0].verdict), (2, Verdict::WithinNoise));
     assert!((rows[0].a_ns - 105.0).abs() < 1e-9 && (rows[0].b_ns - 105.0).abs() < 1e-9);
+}
+
+/// A row whose processes fall into two modes put both of A's first rounds in the slow one:
+/// two rounds call it a regression; the two confirming rounds, where the modes fell
+/// otherwise, take the verdict back.
+#[test]
+fn confirming_rounds_take_back_a_verdict_of_process_modes() {
+    let root = scratch("modes");
+    let id = "throughput/batch_32_tasks/16";
+    let rounds = [
+        (130.0, 100.0),
+        (130.0, 101.0),
+        (100.0, 130.0),
+        (101.0, 100.0),
+    ];
+    for (k, (a, b)) in rounds.into_iter().enumerate() {
+        let round = |label: &str| aerobench::criterion_results::compare::round_name(label, k + 1);
+        write_run(&root, id, &round("a-1"), a, None).unwrap();
+        write_run(&root, id, &round("b-2"), b, None).unwrap();
+        if k == 1 {
+            let rows = compare_saved(&root, "a-1", "b-2").unwrap();
+            assert_eq!(rows[0].verdict, Verdict::Improved);
+        }
+    }
+    let rows = compare_saved(&root, "a-1", "b-2").unwrap();
+    assert_eq!((rows[0].rounds, rows[0].verdict), (4, Verdict::WithinNoise));
 }
 
 const MANIFEST: &str = r#"[package]
@@ -485,7 +520,8 @@ fn ctrl_c_removes_the_checkouts_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until side A's bench is running: both checkouts exist then.
+    // Wait until side A's bench runs (by default, first to list its benchmarks): both
+    // checkouts exist then.
     let deadline = Instant::now() + Duration::from_secs(600);
     let log = repo.join("target/compare");
     let running = || {
@@ -493,7 +529,11 @@ fn ctrl_c_removes_the_checkouts_and_exits_130() {
             .into_iter()
             .flatten()
             .flatten()
-            .any(|e| e.path().join("run.log").exists())
+            .any(|e| {
+                ["run.log", "list.log"]
+                    .iter()
+                    .any(|l| e.path().join(l).exists())
+            })
     };
     while !running() {
         assert!(

@@ -3,9 +3,10 @@
 //!
 //! Each side is checked out in its own git worktree under `target/compare/` and built into
 //! the repository's own target folder (so dependencies are built once); its binaries are
-//! copied out right after its build. The bench targets then run alternately, A B then B A
-//! for each round, against the same target (the environment's `AEROBENCH_*` /
-//! `AEROSPIKE_*` settings), so drift of the machine hits both. Results are saved as
+//! copied out right after its build. Each benchmark (or bench target) then runs in a
+//! process of its own, alternately, A B then B A, against the same target (the
+//! environment's `AEROBENCH_*` / `AEROSPIKE_*` settings), so drift of the machine hits
+//! both; the benchmarks with a verdict run more rounds to confirm it. Results are saved as
 //! Criterion baselines named after the sides (`label`, `label@2`, … per round) in
 //! `target/compare/criterion`; the sides' fingerprints must match (see
 //! [`fingerprint`]) unless forced. Then one table (benchmark, A, B, change, 95% CI,
@@ -57,6 +58,8 @@ pub struct Options {
     pub b_env: Vec<(String, String)>,
     /// What one process of a side runs before the other side's turn.
     pub interleave: Interleave,
+    /// More rounds for the benchmarks that got a verdict, before it is given.
+    pub confirm: usize,
 }
 
 /// The unit the sides alternate by.
@@ -201,36 +204,15 @@ fn measure_and_report(
     let built_a = a.build(repo, work, &target_dir, &options.benches, cancel)?;
     let built_b = b.build(repo, work, &target_dir, &options.benches, cancel)?;
     let units = units(&built_a, criterion, options, cancel)?;
-    for round in 1..=options.rounds {
-        for (bench, selections) in &units {
-            for (k, selection) in selections.iter().enumerate() {
-                // A B, then B A: drift within a round hits both sides alike over two rounds
-                // (and, by benchmark, from one benchmark to the next too).
-                let order = match (round + k) % 2 {
-                    1 => [&built_a, &built_b],
-                    _ => [&built_b, &built_a],
-                };
-                for side in order {
-                    let label = &side.side.label;
-                    let baseline = baselines::round_name(label, round);
-                    eprintln!(
-                        "compare: round {round}/{}: {bench}{} for {label}",
-                        options.rounds,
-                        selection.last().map_or(String::new(), |s| format!(" {s}"))
-                    );
-                    let _ =
-                        std::fs::remove_file(crate::criterion_results::RunRecord::path(criterion));
-                    let mut run_args = vec!["--save-baseline".to_string(), baseline];
-                    if options.quick {
-                        run_args.push("--quick".to_string());
-                    }
-                    run_args.extend(selection.iter().cloned());
-                    side.run(bench, &run_args, criterion, None, cancel)?;
-                    fingerprint::keep(criterion, label, bench)?;
-                }
-            }
-        }
-    }
+    let sides = [&built_a, &built_b];
+    run_rounds(
+        &units,
+        1..=options.rounds,
+        sides,
+        criterion,
+        options,
+        cancel,
+    )?;
     let (la, lb) = (&a.label, &b.label);
     let checked = fingerprint::check(criterion, la, lb, &options.benches, options.force)?;
     for note in &checked.notes {
@@ -251,7 +233,20 @@ fn measure_and_report(
         options.rounds
     );
     println!();
-    let rows = baselines::compare_saved(criterion, la, lb)?;
+    let mut rows = baselines::compare_saved(criterion, la, lb)?;
+    let flagged = flagged(&rows);
+    if options.confirm > 0 && !flagged.is_empty() {
+        let more = options.rounds + 1..=options.rounds + options.confirm;
+        run_rounds(&flagged, more, sides, criterion, options, cancel)?;
+        rows = baselines::compare_saved(criterion, la, lb)?;
+    }
+    let confirmed = flagged.iter().map(|(_, s)| s.len()).sum::<usize>();
+    if options.confirm > 0 {
+        println!(
+            "{confirmed} benchmark(s) with a verdict after {} round(s) ran {} more before the verdict below",
+            options.rounds, options.confirm
+        );
+    }
     let table = baselines::render(&rows, la, lb);
     print!("{table}");
     for row in rows.iter().filter(|r| r.verdict == Verdict::Regressed) {
@@ -284,7 +279,65 @@ fn measure_and_report(
 }
 
 /// A bench target and the arguments that select what each of its processes runs.
-type Units = Vec<(String, Vec<Vec<String>>)>;
+pub type Units = Vec<(String, Vec<Vec<String>>)>;
+
+/// Runs `rounds` of every unit, A B then B A: drift within a round hits both sides alike
+/// over two rounds (and, by benchmark, from one benchmark to the next too). Each process
+/// saves its round as a baseline named after its side.
+fn run_rounds(
+    units: &Units,
+    rounds: std::ops::RangeInclusive<usize>,
+    [a, b]: [&Built; 2],
+    criterion: &Path,
+    options: &Options,
+    cancel: &Cancel,
+) -> Result<(), CompareError> {
+    let last = *rounds.end();
+    for round in rounds {
+        for (bench, selections) in units {
+            for (k, selection) in selections.iter().enumerate() {
+                let order = match (round + k) % 2 {
+                    1 => [a, b],
+                    _ => [b, a],
+                };
+                for side in order {
+                    let label = &side.side.label;
+                    let baseline = baselines::round_name(label, round);
+                    eprintln!(
+                        "compare: round {round}/{last}: {bench}{} for {label}",
+                        selection.last().map_or(String::new(), |s| format!(" {s}"))
+                    );
+                    let _ =
+                        std::fs::remove_file(crate::criterion_results::RunRecord::path(criterion));
+                    let mut run_args = vec!["--save-baseline".to_string(), baseline];
+                    if options.quick {
+                        run_args.push("--quick".to_string());
+                    }
+                    run_args.extend(selection.iter().cloned());
+                    side.run(bench, &run_args, criterion, None, cancel)?;
+                    fingerprint::keep(criterion, label, bench)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The benchmarks with a verdict, one `--exact` process each: a verdict drawn from two
+/// rounds can be a row whose processes fall into two modes, both A's in one and both B's
+/// in the other (one chance in eight for a row with two even modes); more rounds of just
+/// those rows make that unlikely, and a real change stays flagged.
+pub fn flagged(rows: &[Row]) -> Units {
+    let mut units: Units = vec![];
+    for row in rows.iter().filter(|r| r.verdict != Verdict::WithinNoise) {
+        let selection = vec!["--exact".to_string(), row.a.id.clone()];
+        match units.iter_mut().find(|(bench, _)| *bench == row.a.group) {
+            Some((_, selections)) => selections.push(selection),
+            None => units.push((row.a.group.clone(), vec![selection])),
+        }
+    }
+    units
+}
 
 /// For each bench target, what each of its processes selects: the filter (by target), or
 /// `--exact <id>` for every benchmark side A lists under the filter (by benchmark).

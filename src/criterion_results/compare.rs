@@ -403,13 +403,13 @@ pub fn compare_saved(root: &Path, a: &str, b: &str) -> Result<Vec<Row>, NoCommon
 /// The comparison as a Markdown table.
 pub fn render(rows: &[Row], a: &str, b: &str) -> String {
     let mut out = format!(
-        "| benchmark | {a} (median) | {b} (median) | change | 95% CI | verdict | smallest detectable |\n\
-         |---|---:|---:|---:|---|---|---:|\n"
+        "| benchmark | {a} (median) | {b} (median) | change | 95% CI | verdict | smallest detectable | rounds |\n\
+         |---|---:|---:|---:|---|---|---:|---:|\n"
     );
     for row in rows {
         let ci = row.change.confidence_interval;
         out.push_str(&format!(
-            "| {} | {} | {} | {:+.2}% | [{:+.2}%, {:+.2}%] | {} | {} |\n",
+            "| {} | {} | {} | {:+.2}% | [{:+.2}%, {:+.2}%] | {} | {} | {} |\n",
             row.a.id,
             format_ns(row.a_ns),
             format_ns(row.b_ns),
@@ -418,6 +418,7 @@ pub fn render(rows: &[Row], a: &str, b: &str) -> String {
             ci.upper_bound * 100.0,
             row.verdict_text(),
             row.mdc_text(),
+            row.rounds,
         ));
     }
     out

@@ -20,9 +20,10 @@ Examples:
   aerobench compare --client 3.0.0 ../aerospike-client-rust    # two aerospike-core sources at HEAD
   aerobench compare --quick --benches single_op --filter single_op/async A B
 
-Each side is built in its own git worktree under target/compare/, then the bench targets (or
-with --interleave benchmark, each benchmark) run alternately (A B, then B A, for --rounds
-rounds) against the same target, so machine drift hits both. Results are saved as
+Each side is built in its own git worktree under target/compare/, then each benchmark
+(or with --interleave target, each bench target) runs in a process of its own, alternately
+(A B, then B A, round after round) against the same target, so machine drift hits both; a
+benchmark with a verdict then runs the --confirm rounds before the verdict is given. Results are saved as
 Criterion baselines in target/compare/criterion and printed as one table: benchmark, A, B, change,
 95% CI, verdict. Each regressed benchmark gets a differential flamegraph, and
 reports/compare-A-B/index.html shows it all.")]
@@ -48,8 +49,12 @@ pub struct CompareArgs {
     rounds: usize,
     /// What the sides alternate by: whole bench targets (fewest processes), or single
     /// benchmarks (one process each, A and B of a benchmark seconds apart).
-    #[arg(long, value_enum, default_value_t = Unit::Target)]
+    #[arg(long, value_enum, default_value_t = Unit::Benchmark)]
     interleave: Unit,
+    /// More rounds, by benchmark, for each benchmark that got a verdict; the verdict is then
+    /// drawn from all its rounds.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    confirm: usize,
     /// KEY=VALUE set for side B's benchmark runs only (repeatable), e.g.
     /// AEROBENCH_INJECT_NS=key=10 for a known-change check.
     #[arg(long, value_name = "KEY=VALUE", value_parser = key_value)]
@@ -85,6 +90,7 @@ pub fn main(args: CompareArgs) -> ! {
         profile_time: args.profile_time,
         rounds: args.rounds,
         b_env: args.b_env,
+        confirm: args.confirm,
         interleave: match args.interleave {
             Unit::Target => Interleave::Target,
             Unit::Benchmark => Interleave::Benchmark,
