@@ -2,36 +2,79 @@
 //! connections per op. The seed guide's findings were of this kind (a timer registered per
 //! op, a pool that opens connections); these show them as numbers beside each benchmark.
 //!
-//! Counting is not free (two shared atomics per allocation), so it is on only while a
-//! benchmark is profiled (`cargo bench -- --profile-time <s>`), where nothing is timed:
-//! the groups crate reads a [`Reading`] when Criterion starts profiling a benchmark and
-//! another when it stops, divides by the ops its per-op hook counted in between, and keeps
-//! the [`OpCounters`] beside the flamegraph. The counts cover the whole pass: work a
+//! Counting costs a thread-local read and two uncontended atomic adds per allocation, so in
+//! the benchmarks it is on only while a benchmark is profiled (`cargo bench --
+//! --profile-time <s>`), where nothing is timed: the groups crate reads a [`Reading`] when
+//! Criterion starts profiling a benchmark and another when it stops, divides by the ops
+//! its per-op hook counted in between, and keeps the [`OpCounters`] beside the flamegraph.
+//! `aerobench run` counts throughout and reads at the measured span's edges. The counts cover the whole pass: work a
 //! benchmark does outside its timed region (building a fresh client, cloning an input)
 //! is in them.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use aerospike_core::Client;
-use aerospike_core::policy::AdminPolicy;
 use serde::{Deserialize, Serialize};
 
 /// The system allocator, counting allocations and their bytes while [`set_counting`] is on;
 /// off, it adds one relaxed load per call. Installed with `#[global_allocator]` by the
-/// benchmark processes.
+/// benchmark processes and the command line.
 pub struct CountingAllocator;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// Slots the threads count in, so that threads on different cores never write the same
+/// cache line: a count then costs a thread-local read and an uncontended add.
+const SLOTS: usize = 64;
+
+#[repr(align(128))]
+struct Slot {
+    allocations: AtomicU64,
+    bytes: AtomicU64,
+}
+
+static COUNTS: [Slot; SLOTS] = [const {
+    Slot {
+        allocations: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+    }
+}; SLOTS];
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's slot; `usize::MAX` until its first count. Const-initialised and without
+    /// a destructor, so reading it never allocates.
+    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
 
 fn count(bytes: usize) {
     if COUNTING.load(Ordering::Relaxed) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+        let index = SLOT
+            .try_with(|slot| {
+                if slot.get() == usize::MAX {
+                    slot.set(NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS);
+                }
+                slot.get()
+            })
+            .unwrap_or(0);
+        COUNTS[index].allocations.fetch_add(1, Ordering::Relaxed);
+        COUNTS[index]
+            .bytes
+            .fetch_add(bytes as u64, Ordering::Relaxed);
     }
+}
+
+/// Allocations and bytes counted so far, over every thread.
+fn counted() -> (u64, u64) {
+    COUNTS.iter().fold((0, 0), |(a, b), slot| {
+        (
+            a + slot.allocations.load(Ordering::Relaxed),
+            b + slot.bytes.load(Ordering::Relaxed),
+        )
+    })
 }
 
 // SAFETY: every call is passed unchanged to `System`; counting touches only atomics and
@@ -78,9 +121,10 @@ pub struct Reading {
 impl Reading {
     pub fn now() -> Reading {
         let usage = crate::cpu::usage();
+        let (allocations, bytes) = counted();
         Reading {
-            allocations: ALLOCATIONS.load(Ordering::Relaxed),
-            bytes: BYTES.load(Ordering::Relaxed),
+            allocations,
+            bytes,
             voluntary_switches: usage.ru_nvcsw as u64,
             involuntary_switches: usage.ru_nivcsw as u64,
         }
@@ -99,6 +143,9 @@ pub struct OpCounters {
     /// Connections the cluster accepted per op; `None` when the group has no cluster or
     /// the target does not say.
     pub new_connections: Option<f64>,
+    /// System calls the process made per op; `None` where they could not be counted.
+    #[serde(default)]
+    pub syscalls: Option<f64>,
 }
 
 impl OpCounters {
@@ -118,7 +165,14 @@ impl OpCounters {
             voluntary_switches: per_op(before.voluntary_switches, after.voluntary_switches),
             involuntary_switches: per_op(before.involuntary_switches, after.involuntary_switches),
             new_connections: connections.map(|(b, a)| per_op(b, a)),
+            syscalls: None,
         })
+    }
+
+    /// With the system calls a [`Syscalls`] counted over the same ops.
+    pub fn with_syscalls(mut self, syscalls: Option<u64>) -> OpCounters {
+        self.syscalls = syscalls.map(|n| n as f64 / self.ops as f64);
+        self
     }
 
     /// `<bench dir>/profile/counters.json`, beside the flamegraph.
@@ -137,8 +191,11 @@ impl OpCounters {
         let connections = self
             .new_connections
             .map_or("– conns".into(), |c| format!("{} conns", short(c)));
+        let syscalls = self
+            .syscalls
+            .map_or(String::new(), |n| format!(", {} syscalls", short(n)));
         format!(
-            "{} allocs ({} B), {} + {} switches, {connections}",
+            "{} allocs ({} B), {} + {} switches, {connections}{syscalls}",
             short(self.allocations),
             short(self.bytes),
             short(self.voluntary_switches),
@@ -147,20 +204,103 @@ impl OpCounters {
     }
 }
 
+/// The process's system calls, counted by the kernel from when [`Syscalls::open`] ran: a
+/// perf counter on the `raw_syscalls:sys_enter` tracepoint for each of its threads
+/// (inherited by the threads they start, which count once they end). Each call then costs
+/// the kernel a counter increment, so it is opened only where nothing is timed.
+pub struct Syscalls {
+    counters: Vec<std::fs::File>,
+}
+
+/// The tracepoint's id, as the kernel's tracing folder names it.
+const SYS_ENTER_ID: &str = "/sys/kernel/tracing/events/raw_syscalls/sys_enter/id";
+
+/// The first 64 bytes of `struct perf_event_attr` (`PERF_ATTR_SIZE_VER0`): enough for a
+/// counting tracepoint event.
+#[repr(C)]
+struct PerfEventAttr {
+    kind: u32,
+    size: u32,
+    config: u64,
+    sample_period: u64,
+    sample_type: u64,
+    read_format: u64,
+    flags: u64,
+    wakeup_events: u32,
+    bp_type: u32,
+    config1: u64,
+}
+
+impl Syscalls {
+    /// Counters on every current thread; `None` where the kernel refuses them (no tracing
+    /// folder, `perf_event_paranoid` above 1 without `CAP_PERFMON`, a seccomp filter).
+    pub fn open() -> Option<Syscalls> {
+        const PERF_TYPE_TRACEPOINT: u32 = 2;
+        const INHERIT: u64 = 1 << 1;
+        let id = std::fs::read_to_string(SYS_ENTER_ID)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let attr = PerfEventAttr {
+            kind: PERF_TYPE_TRACEPOINT,
+            size: size_of::<PerfEventAttr>() as u32,
+            config: id,
+            sample_period: 0,
+            sample_type: 0,
+            read_format: 0,
+            flags: INHERIT,
+            wakeup_events: 0,
+            bp_type: 0,
+            config1: 0,
+        };
+        let mut counters = vec![];
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let Some(tid) = task
+                .file_name()
+                .to_str()
+                .and_then(|t| t.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            // SAFETY: `attr` is a valid `perf_event_attr` of the size it states; the call
+            // returns a new file descriptor we own, or -1.
+            let fd = unsafe { libc::syscall(libc::SYS_perf_event_open, &attr, tid, -1, -1, 0) };
+            if fd < 0 {
+                // A thread that ended since the listing is no loss; a refusal is.
+                match std::io::Error::last_os_error().raw_os_error() {
+                    Some(libc::ESRCH) => continue,
+                    _ => return None,
+                }
+            }
+            // SAFETY: `fd` is a descriptor just opened for us and owned by nothing else.
+            counters.push(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) });
+        }
+        Some(Syscalls { counters })
+    }
+
+    /// System calls counted so far, over every counter.
+    pub fn count(&self) -> Option<u64> {
+        use std::io::Read;
+        let mut total = 0;
+        for mut counter in &self.counters {
+            let mut value = [0u8; 8];
+            counter.read_exact(&mut value).ok()?;
+            total += u64::from_ne_bytes(value);
+        }
+        Some(total)
+    }
+}
+
 /// Connections the cluster of `client` has accepted, summed over its nodes (the
 /// `client_connections_opened` of each node's `statistics`, the real server's name, which
 /// the embedded server answers too); `None` when a node does not say.
 pub async fn connections_opened(client: &Client) -> Option<u64> {
-    const STATISTICS: &str = "statistics";
-    let mut sum = 0;
-    for node in client.nodes() {
-        let info = node
-            .info(&AdminPolicy::default(), &[STATISTICS])
-            .await
-            .ok()?;
-        sum += statistic(info.get(STATISTICS)?, "client_connections_opened")?;
-    }
-    Some(sum)
+    let answers = crate::server_share::answers(client, "statistics").await?;
+    answers
+        .iter()
+        .map(|a| statistic(a, "client_connections_opened"))
+        .sum()
 }
 
 /// The value of `name` in a `name=value;…` statistics answer.
@@ -239,5 +379,26 @@ mod tests {
         let before = Reading::now();
         drop(allocate(4096));
         assert_eq!(Reading::now().allocations, before.allocations);
+    }
+
+    /// The kernel counts this thread's system calls, and a thread it starts (once ended).
+    #[test]
+    fn system_calls_are_counted() {
+        let syscalls = Syscalls::open().expect("perf counts the raw_syscalls:sys_enter tracepoint");
+        let before = syscalls.count().unwrap();
+        for _ in 0..100 {
+            // SAFETY: getppid takes nothing and cannot fail.
+            unsafe { libc::getppid() };
+        }
+        std::thread::spawn(|| {
+            for _ in 0..100 {
+                // SAFETY: as above.
+                unsafe { libc::getppid() };
+            }
+        })
+        .join()
+        .unwrap();
+        let counted = syscalls.count().unwrap() - before;
+        assert!(counted >= 200, "{counted} system calls counted");
     }
 }

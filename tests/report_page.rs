@@ -68,6 +68,8 @@ fn fixture(root: &Path) -> PathBuf {
         },
         gets: 1000,
         mean_ns: Some(3_500.0),
+        bounds_ns: None,
+        how: "timed by the server, every get".into(),
     };
     let share = serde_json::to_vec(&share).unwrap();
     write_atomically(&ServerShare::path(&criterion), &share).unwrap();

@@ -108,6 +108,8 @@ pub struct Run {
     pub total: Figures,
     /// Process CPU time over the measured span.
     pub cpu: Duration,
+    /// The process's counters where the measured span started and ended.
+    pub readings: [crate::op_counters::Reading; 2],
     /// Tasks abandoned in a call after the end (see [`LINGER`]).
     pub abandoned: usize,
 }
@@ -116,6 +118,13 @@ impl Run {
     /// Process CPU nanoseconds per successful op.
     pub fn cpu_ns_per_op(&self) -> f64 {
         self.cpu.as_nanos() as f64 / self.total.ops.max(1) as f64
+    }
+
+    /// Allocations and context switches per successful op over the measured span (the
+    /// allocations only in a process that counts them, as `aerobench run` does).
+    pub fn op_counters(&self) -> Option<crate::op_counters::OpCounters> {
+        let [before, after] = self.readings;
+        crate::op_counters::OpCounters::between(before, after, self.total.ops, None)
     }
 }
 
@@ -213,6 +222,7 @@ fn finish(ticker: Ticker<'_>, config: &Config, abandoned: usize) -> Run {
         total: Figures::of(&ticks.total, config.duration),
         seconds: ticks.seconds,
         cpu: ticks.cpu,
+        readings: ticks.readings,
         abandoned,
     }
 }

@@ -1,6 +1,7 @@
 //! A run's schedule: harvest each window once it has ended and hand its figures to the
-//! caller (the printed ticker line), and read the process CPU time where the measured span
-//! starts and ends. The task and thread drivers both follow it; they differ only in how
+//! caller (the printed ticker line), and read the process CPU time and counters
+//! (allocations, where the process counts them, and context switches) where the measured
+//! span starts and ends. The task and thread drivers both follow it; they differ only in how
 //! they sleep until the next event.
 
 use std::collections::VecDeque;
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::recorder::Recorder;
 use crate::cpu;
+use crate::op_counters::Reading;
 use crate::stats::{Figures, Tally};
 
 /// How long after a window ends it is harvested, so calls that ended just before the
@@ -28,6 +30,8 @@ pub struct Ticks {
     pub total: Tally,
     /// Process CPU time over the measured span.
     pub cpu: Duration,
+    /// The process's counters where the measured span started and ended.
+    pub readings: [Reading; 2],
 }
 
 pub struct Ticker<'a> {
@@ -38,6 +42,7 @@ pub struct Ticker<'a> {
     total: Tally,
     cpu_start: Duration,
     cpu: Duration,
+    readings: [Reading; 2],
 }
 
 impl<'a> Ticker<'a> {
@@ -58,6 +63,7 @@ impl<'a> Ticker<'a> {
             total: Tally::default(),
             cpu_start: Duration::ZERO,
             cpu: Duration::ZERO,
+            readings: Default::default(),
         }
     }
 
@@ -69,9 +75,13 @@ impl<'a> Ticker<'a> {
     /// Runs the next event (call it once [`Self::next_due`] has passed).
     pub fn fire(&mut self) {
         match self.events.pop_front() {
-            Some((_, Event::CpuStart)) => self.cpu_start = cpu::process_time(),
+            Some((_, Event::CpuStart)) => {
+                self.readings[0] = Reading::now();
+                self.cpu_start = cpu::process_time();
+            }
             Some((_, Event::CpuEnd)) => {
-                self.cpu = cpu::process_time().saturating_sub(self.cpu_start)
+                self.cpu = cpu::process_time().saturating_sub(self.cpu_start);
+                self.readings[1] = Reading::now();
             }
             Some((_, Event::Harvest(k))) => {
                 let tally = self.recorder.harvest(k);
@@ -93,6 +103,7 @@ impl<'a> Ticker<'a> {
             seconds: self.seconds,
             total: self.total,
             cpu: self.cpu,
+            readings: self.readings,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::driver::bare::Bare;
 use crate::driver::{Mode, Pool, Run};
 use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
+use crate::op_counters::OpCounters;
 use crate::stats::Figures;
 use crate::workload::Workload;
 
@@ -44,15 +45,23 @@ pub struct Outcome {
     pub figures: Figures,
     /// Process CPU time per successful op over the measured span.
     pub cpu_ns_per_op: f64,
+    /// Allocations and context switches per successful op over the measured span.
+    pub per_op: Option<OpCounters>,
+    /// Connections the cluster accepted from the start of the run (warm-up included) to
+    /// its end; `None` when the target does not say.
+    pub connections_opened: Option<u64>,
     /// Tasks still in a call `LINGER` after the end, abandoned.
     pub abandoned: usize,
 }
 
 impl Outcome {
-    pub fn of(run: &Run) -> Outcome {
+    /// The outcome of `run`, with the cluster's accepted connections read before and after.
+    pub fn of(run: &Run, connections: Option<(u64, u64)>) -> Outcome {
         Outcome {
             figures: run.total.clone(),
             cpu_ns_per_op: run.cpu_ns_per_op(),
+            per_op: run.op_counters(),
+            connections_opened: connections.map(|(b, a)| a.saturating_sub(b)),
             abandoned: run.abandoned,
         }
     }
@@ -158,6 +167,8 @@ mod tests {
         let outcome = Outcome {
             figures: Figures::of(&Default::default(), Duration::from_secs(1)),
             cpu_ns_per_op: 0.0,
+            per_op: None,
+            connections_opened: None,
             abandoned: 0,
         };
         let doc = Document {

@@ -54,6 +54,15 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
         ),
         false => row("CPU/op", format!("{cpu} (whole process, measured span)")),
     }
+    if let Some(counters) = &outcome.per_op {
+        row("per op", format!("{} (measured span)", counters.summary()));
+    }
+    if let Some(opened) = outcome.connections_opened {
+        row(
+            "connections",
+            format!("{opened} opened by the cluster during the run (warm-up included)"),
+        );
+    }
     if outcome.abandoned > 0 {
         row(
             "abandoned",

@@ -139,8 +139,8 @@ fn run_table(options: &Options) -> Table {
 /// The waterfall's table; `server_unknown` says why the server's share is not in it.
 fn layer_table(stack: &[waterfall::Layer], server_unknown: Option<String>) -> Table {
     let server = match server_unknown {
-        None => "The server row is the embedded server's own time per get, measured by the \
-                 server itself during the get's benchmark."
+        None => "The server row is the server's own time per get during the get's benchmark, \
+                 measured by the server itself (see its note; a range where a histogram gave it)."
             .to_string(),
         Some(why) => format!(
             "The server's share is unknown ({why}), so the top row includes the server's work."
@@ -153,16 +153,22 @@ fn layer_table(stack: &[waterfall::Layer], server_unknown: Option<String>) -> Ta
              get minus every layer below it. Costs are Criterion estimates from the layer \
              groups. {server}"
         ),
-        headers: vec!["layer", "cost", "cumulative", "Δ vs the one below", "note"],
+        headers: vec!["layer", "cost", "cumulative", "per op (profiled)", "note"],
         rows: stack
             .iter()
             .rev()
             .map(|l| {
+                let ns = criterion_results::format_ns;
+                let cost = match l.bounds_ns {
+                    Some((low, high)) => format!("{} ({} to {})", ns(l.cost_ns), ns(low), ns(high)),
+                    None => ns(l.cost_ns),
+                };
+                let counters = l.bench_dir.as_deref().and_then(OpCounters::load);
                 vec![
                     l.name.clone().into(),
-                    criterion_results::format_ns(l.cost_ns).into(),
-                    criterion_results::format_ns(l.cumulative_ns).into(),
-                    format!("+{}", criterion_results::format_ns(l.cost_ns)).into(),
+                    cost.into(),
+                    ns(l.cumulative_ns).into(),
+                    counters.map_or("–".into(), |c| c.summary()).into(),
                     l.note.clone().into(),
                 ]
             })
@@ -562,6 +568,8 @@ mod tests {
             },
             gets: 10,
             mean_ns: Some(4_000.0),
+            bounds_ns: None,
+            how: "timed by the server".into(),
         };
         write_atomically(
             &ServerShare::path(&options.criterion_dir),
@@ -591,15 +599,21 @@ mod tests {
             Some((5, 5)),
         )
         .unwrap();
-        write_atomically(
-            &OpCounters::path(&profile),
-            &serde_json::to_vec(&counters).unwrap(),
-        )
-        .unwrap();
+        let get = options.criterion_dir.join("single_op/async/get/profile");
+        for dir in [&profile, &get] {
+            let bytes = serde_json::to_vec(&counters).unwrap();
+            write_atomically(&OpCounters::path(dir), &bytes).unwrap();
+        }
         let page = std::fs::read_to_string(write(&options).unwrap()).unwrap();
         assert!(
             page.contains("<td>3 allocs (375 B), 1 + 0.50 switches, 0 conns</td>"),
             "the counters of batch/read/4"
+        );
+        assert!(
+            page.contains(
+                "<td>encode/decode and the rest</td><td>6.00 µs</td><td>30.00 µs</td><td>3 allocs"
+            ),
+            "the waterfall's top row has the whole get's counters"
         );
         assert!(
             page.contains("Batch model") && page.contains("100.0 ns"),

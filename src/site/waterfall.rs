@@ -8,6 +8,8 @@
 //! layer below it, so it carries whatever the groups do not isolate (command encoding,
 //! parsing, the client's own bookkeeping), and the server's work when that is unknown.
 
+use std::path::PathBuf;
+
 use crate::criterion_results::{BenchResult, format_ns};
 use crate::server_share::ServerShare;
 
@@ -57,32 +59,43 @@ pub const SERVER: &str = "server (measured)";
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerCost {
     pub ns: f64,
+    /// The least and the most it can be, when a histogram gave it.
+    pub bounds_ns: Option<(f64, f64)>,
+    /// The floor was measured against the server itself (any target but the embedded
+    /// one: its responder is the target's first host), so the server's time is inside it.
+    pub in_floor: bool,
     pub note: String,
 }
 
 /// The server's row from the recorded share, or why it is unknown.
 pub fn server_cost(share: Option<&ServerShare>) -> Result<ServerCost, String> {
     let Some(share) = share else {
-        return Err("not recorded: run the single_op group against the embedded server".into());
+        return Err("not recorded: run the single_op group".into());
     };
     let f = &share.fingerprint;
-    match share.mean_ns {
-        Some(ns) => Ok(ServerCost {
-            ns,
-            note: format!(
-                "the server's own time per get, frame in to reply written, mean of {} gets \
-                 during {} ({} target, {})",
-                share.gets,
-                LAYERS[LAYERS.len() - 1].bench,
-                f.target,
-                f.server
-            ),
-        }),
-        None => Err(format!(
-            "the {} target ({}) does not report it",
-            f.target, f.server
-        )),
-    }
+    let Some(ns) = share.mean_ns else {
+        return Err(format!("{}: {} target, {}", share.how, f.target, f.server));
+    };
+    let gets = match share.gets {
+        0 => String::new(),
+        n => format!(", mean of {n} gets"),
+    };
+    let bounds = share.bounds_ns.map_or(String::new(), |(low, high)| {
+        format!(", between {} and {}", format_ns(low), format_ns(high))
+    });
+    Ok(ServerCost {
+        ns,
+        bounds_ns: share.bounds_ns,
+        in_floor: f.target != "embedded",
+        note: format!(
+            "the server's own time per get, request in to reply out, {}{gets}{bounds}, during {} \
+             ({} target, {})",
+            share.how,
+            LAYERS[LAYERS.len() - 1].bench,
+            f.target,
+            f.server
+        ),
+    })
 }
 
 /// A layer with its measured cost.
@@ -92,55 +105,111 @@ pub struct Layer {
     pub note: String,
     /// This layer's own cost, ns.
     pub cost_ns: f64,
+    /// The least and the most that cost can be, when the server's share is a histogram's
+    /// estimate (its row, and the rows computed from it).
+    pub bounds_ns: Option<(f64, f64)>,
     /// Sum of this layer and all below it, ns.
     pub cumulative_ns: f64,
+    /// Where the layer's benchmark keeps its results (and its per-op counters).
+    pub bench_dir: Option<PathBuf>,
+}
+
+impl Layer {
+    fn new(name: String, note: String, cost_ns: f64, bench_dir: Option<PathBuf>) -> Layer {
+        Layer {
+            name,
+            note,
+            cost_ns,
+            bounds_ns: None,
+            cumulative_ns: 0.0,
+            bench_dir,
+        }
+    }
+
+    /// This layer's cost less the server's (its bounds reversed: the more the server took,
+    /// the less is left).
+    fn less(mut self, server: &ServerCost) -> Layer {
+        self.cost_ns -= server.ns;
+        self.bounds_ns = server.bounds_ns.map(|(low, high)| {
+            (
+                self.cost_ns - (high - server.ns),
+                self.cost_ns + (server.ns - low),
+            )
+        });
+        self
+    }
 }
 
 /// Builds the stack from `results` and the server's cost when known, skipping layers whose
 /// benchmark did not run. The top row, "encode/decode and the rest", is the whole get minus
 /// the layers below; `None` without the get itself.
 pub fn stack(results: &[BenchResult], server: Option<ServerCost>) -> Option<Vec<Layer>> {
-    let find = |id: &str| {
-        results
-            .iter()
-            .find(|r| r.id == id)
-            .map(BenchResult::per_element_ns)
-    };
-    let (whole, parts) = LAYERS.split_last()?;
-    let total = find(whole.bench)?;
     let measured = |spec: &LayerSpec| {
-        Some((
-            spec.name.to_string(),
-            spec.note.to_string(),
-            find(spec.bench)?,
-        ))
-    };
-    let (floor, client) = parts.split_first()?;
-    let server = server.map(|s| (SERVER.to_string(), s.note, s.ns));
-    let below = measured(floor)
-        .into_iter()
-        .chain(server)
-        .chain(client.iter().filter_map(measured));
-    let mut layers = Vec::new();
-    let mut cumulative = 0.0;
-    for (name, note, cost) in below {
-        cumulative += cost;
-        layers.push(Layer {
+        let r = results.iter().find(|r| r.id == spec.bench)?;
+        let (name, note) = (spec.name.to_string(), spec.note.to_string());
+        Some(Layer::new(
             name,
             note,
-            cost_ns: cost,
-            cumulative_ns: cumulative,
-        });
-    }
-    layers.push(Layer {
-        name: "encode/decode and the rest".into(),
-        note: format!(
-            "{} minus every layer below (includes warm-pool acquisition)",
+            r.per_element_ns(),
+            Some(r.dir.clone()),
+        ))
+    };
+    let (whole, parts) = LAYERS.split_last()?;
+    let get = measured(whole)?;
+    let total = get.cost_ns;
+    let (floor, client) = parts.split_first()?;
+    // A floor that the server answered holds the server's time: the row below it is then
+    // the floor minus the server, the network and the kernel alone.
+    let floor = measured(floor).map(|floor| match &server {
+        Some(s) if s.in_floor => Layer {
+            name: format!("{} minus the server", floor.name),
+            note: format!(
+                "{}, answered by the server itself, minus the server row",
+                floor.note
+            ),
+            ..floor.less(s)
+        },
+        _ => floor,
+    });
+    let server_row = server.as_ref().map(|s| Layer {
+        bounds_ns: s.bounds_ns,
+        ..Layer::new(SERVER.into(), s.note.clone(), s.ns, None)
+    });
+    let mut layers: Vec<Layer> = floor
+        .into_iter()
+        .chain(server_row)
+        .chain(client.iter().filter_map(measured))
+        .collect();
+    let below: f64 = layers.iter().map(|l| l.cost_ns).sum();
+    let rest = Layer::new(
+        "encode/decode and the rest".into(),
+        format!(
+            "{} minus every layer below (includes warm-pool acquisition); per-op counters \
+             of the whole get",
             whole.name
         ),
-        cost_ns: total - cumulative,
-        cumulative_ns: total,
-    });
+        total,
+        get.bench_dir,
+    );
+    // The rest is the get less the layers below; only the server's share is uncertain,
+    // and the floor's uncertainty cancels it when the floor held the server.
+    let rest = match &server {
+        Some(s) if !s.in_floor => Layer {
+            cost_ns: total - below + s.ns,
+            ..rest
+        }
+        .less(s),
+        _ => Layer {
+            cost_ns: total - below,
+            ..rest
+        },
+    };
+    layers.push(rest);
+    let mut cumulative = 0.0;
+    for layer in &mut layers {
+        cumulative += layer.cost_ns;
+        layer.cumulative_ns = cumulative;
+    }
     Some(layers)
 }
 
@@ -236,6 +305,8 @@ mod tests {
     fn the_server_sits_on_the_floor_and_leaves_the_client_the_rest() {
         let server = ServerCost {
             ns: 3_000.0,
+            bounds_ns: None,
+            in_floor: false,
             note: "measured".into(),
         };
         let layers = stack(&results(), Some(server)).unwrap();
@@ -265,16 +336,40 @@ mod tests {
             server: "Community/8.1.2.0".into(),
             ..Default::default()
         };
-        let mut share = ServerShare {
-            fingerprint,
-            gets: 0,
-            mean_ns: None,
-        };
+        let mut share = ServerShare::unknown("no histogram".into(), fingerprint);
         assert!(server_cost(None).unwrap_err().contains("not recorded"));
-        assert!(server_cost(Some(&share)).unwrap_err().contains("container"));
+        let why = server_cost(Some(&share)).unwrap_err();
+        assert!(
+            why.contains("no histogram") && why.contains("container"),
+            "{why}"
+        );
         (share.gets, share.mean_ns) = (4, Some(2_500.0));
         let cost = server_cost(Some(&share)).unwrap();
         assert_eq!(cost.ns, 2_500.0);
         assert!(cost.note.contains("mean of 4 gets"), "{}", cost.note);
+        assert!(
+            cost.in_floor,
+            "the container's floor is answered by its server"
+        );
+    }
+
+    /// On the real server the floor's peer is the server: its time is taken out of the
+    /// floor, so the rows still add up to the get.
+    #[test]
+    fn a_floor_the_server_answered_gives_up_the_server_row() {
+        let server = ServerCost {
+            ns: 8_000.0,
+            bounds_ns: Some((6_000.0, 12_000.0)),
+            in_floor: true,
+            note: "histogram".into(),
+        };
+        let layers = stack(&results(), Some(server)).unwrap();
+        assert_eq!(layers[0].name, "TCP floor minus the server");
+        assert_eq!(layers[0].cost_ns, 12_000.0);
+        assert_eq!(layers[1].cumulative_ns, 20_000.0);
+        let rest = layers.last().unwrap();
+        assert_eq!(rest.cost_ns, 30_000.0 - 20_302.0);
+        let sum: f64 = layers.iter().map(|l| l.cost_ns).sum();
+        assert_eq!(sum, 30_000.0);
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use aerobench::driver::{Backend, BlockingBackend};
 use aerobench::files::write_atomically;
-use aerobench::op_counters::{self, OpCounters, Reading};
+use aerobench::op_counters::{self, OpCounters, Reading, Syscalls};
 use aerobench::stats::Row;
 use aerobench::workload::Access;
 
@@ -75,6 +75,7 @@ pub struct Window {
     before: Reading,
     ops: u64,
     connections: Option<u64>,
+    syscalls: Option<Syscalls>,
 }
 
 impl Window {
@@ -82,11 +83,13 @@ impl Window {
     /// process's totals.
     pub fn open() -> Window {
         let connections = connections_opened();
+        let syscalls = Syscalls::open();
         op_counters::set_counting(true);
         Window {
             before: Reading::now(),
             ops: OPS.load(Ordering::Relaxed),
             connections,
+            syscalls,
         }
     }
 
@@ -94,6 +97,7 @@ impl Window {
     /// `profile_dir`. A failure is reported, not fatal: the flamegraph stands alone.
     pub fn close(self, benchmark_id: &str, profile_dir: &Path) {
         let after = Reading::now();
+        let syscalls = self.syscalls.as_ref().and_then(Syscalls::count);
         let ops = OPS.load(Ordering::Relaxed) - self.ops;
         op_counters::set_counting(false);
         let connections = self.connections.zip(connections_opened());
@@ -101,6 +105,7 @@ impl Window {
             eprintln!("aerobench: {benchmark_id}: no op counted, so no per-op counters");
             return;
         };
+        let counters = counters.with_syscalls(syscalls);
         let bytes = serde_json::to_vec_pretty(&counters).unwrap_or_default();
         if let Err(e) = write_atomically(&OpCounters::path(profile_dir), &bytes) {
             eprintln!("aerobench: cannot record {benchmark_id}'s per-op counters: {e}");

@@ -13,6 +13,12 @@ mod run;
 use aerobench::exit_with;
 use clap::{Parser, Subcommand};
 
+/// `run` counts allocations over its measured span (see [`aerobench::op_counters`]);
+/// otherwise the system allocator behind one relaxed load.
+#[global_allocator]
+static ALLOCATOR: aerobench::op_counters::CountingAllocator =
+    aerobench::op_counters::CountingAllocator;
+
 #[derive(Parser)]
 #[command(
     version,

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use aerobench::cluster::Target;
 use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
+use aerobench::op_counters;
 use aerobench::run_output::progress::Progress;
 use aerobench::run_output::result::{self, BareDocument, BareOutcome, Document, Knobs, Outcome};
 use aerobench::run_output::{summary, ticker};
@@ -150,6 +151,8 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
     let fingerprint = runtime.block_on(target.fingerprint(&client));
     println!("aerobench: measuring against {fingerprint}");
     let knobs = args.knobs(config, pool);
+    // Counted in bare runs too, so a run and its bare reference carry the same cost.
+    op_counters::set_counting(true);
     if args.seed {
         seed(&runtime, &client, config)?;
     }
@@ -164,15 +167,17 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
         };
         return save(args, &knobs, &document);
     }
+    let opened = || runtime.block_on(op_counters::connections_opened(&client));
+    let before = opened();
     let run = measure(
         &runtime,
         &target,
         &policy,
-        client,
+        client.clone(),
         config,
         args.self_overhead,
     )?;
-    let outcome = Outcome::of(&run);
+    let outcome = Outcome::of(&run, before.zip(opened()));
     print!("{}", summary::block(&knobs, &outcome));
     let document = Document {
         fingerprint: &fingerprint,
