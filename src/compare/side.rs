@@ -179,9 +179,6 @@ impl Side {
 }
 
 impl Built {
-    /// Runs bench target `bench` with Criterion arguments `args`, against this side's own
-    /// server, with results under `criterion_home`. Output is appended to the side's
-    /// `run.log` and `run.stderr.log`.
     /// The ids of bench target `bench`'s benchmarks that `filter` selects, in Criterion's
     /// order (its `--list`, kept alone in `list.log`).
     pub fn list(
@@ -203,7 +200,9 @@ impl Built {
         Ok(listed(&text))
     }
 
-    /// Runs bench target `bench` with `args`, its output appended to this side's run logs.
+    /// Runs bench target `bench` with Criterion arguments `args`, against this side's own
+    /// server, with results under `criterion_home`. Output is appended to the side's
+    /// `run.log` and `run.stderr.log`.
     pub fn run(
         &self,
         bench: &str,
