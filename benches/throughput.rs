@@ -44,6 +44,7 @@ fn config(mode: Mode, batch_size: usize, timeout_ms: u32) -> Config {
         warmup: SLICE_WARMUP,
         duration: SLICE,
         timeout_ms,
+        rate: None,
     }
 }
 

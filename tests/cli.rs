@@ -29,7 +29,10 @@ fn ticker_sums(stdout: &str) -> (usize, [u64; 5]) {
     let lines: Vec<Vec<&str>> = stdout
         .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .filter(|w| w.get(1) == Some(&"TPS"))
+        .filter(|w| {
+            let second = w.first().and_then(|w| w.strip_suffix('s'));
+            second.is_some_and(|n| n.parse::<u32>().is_ok()) && w.get(1) == Some(&"TPS")
+        })
         .collect();
     let mut sums = [0; 5];
     for words in &lines {
@@ -129,7 +132,19 @@ fn clean_run(args: &[&str], nodes: usize, dir: &Path) -> Value {
     assert_eq!(reads + writes, count("ops"));
     assert_eq!((misses, errors, timeouts), (count("misses"), 0, 0));
     assert_eq!(result["seconds"].as_array().unwrap().len(), 2);
-    for name in ["summary", "TPS", "mismatches", "latency", "result"] {
+    let latency = match result["knobs"]["rate"].is_null() {
+        true => "latency",
+        false => "response",
+    };
+    for name in [
+        "summary",
+        "TPS",
+        "mismatches",
+        latency,
+        "read ",
+        "write ",
+        "result",
+    ] {
         assert!(stdout.contains(name), "summary shows {name}:\n{stdout}");
     }
     result
@@ -179,6 +194,44 @@ fn sync_batches_and_timeout_off_are_clean() {
         (Some(8), Some(0))
     );
     assert_eq!(knobs["object"], "S32");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// An open-loop run, by sync threads with batches: the JSON says how it kept its schedule,
+/// gives response and service times, and per-kind figures that sum to the totals.
+#[test]
+fn an_open_loop_run_reports_its_schedule_and_kinds() {
+    let dir = scratch("rate");
+    let result = clean_run(
+        &[
+            "--rate",
+            "500",
+            "--threads",
+            "4",
+            "--batch-size",
+            "2",
+            "--seed",
+        ],
+        1,
+        &dir,
+    );
+    assert_eq!(result["knobs"]["rate"], 500);
+    let outcome = &result["outcome"];
+    let schedule = &outcome["open_loop"];
+    assert_eq!(schedule["rate"], 500);
+    assert!(schedule["achieved"].as_f64().unwrap() > 0.0, "{schedule}");
+    for field in ["late", "unsent", "kept_up"] {
+        assert!(
+            !schedule[field].is_null(),
+            "open_loop.{field} in {schedule}"
+        );
+    }
+    assert!(outcome["service_ns"]["p99"].as_u64().unwrap() > 0);
+    let kinds = &outcome["kinds"];
+    for field in ["calls", "ops", "misses", "errors", "timeouts"] {
+        let sum = kinds["read"][field].as_u64().unwrap() + kinds["write"][field].as_u64().unwrap();
+        assert_eq!(sum, outcome[field].as_u64().unwrap(), "{field}");
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

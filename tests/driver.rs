@@ -23,6 +23,7 @@ fn setup(mix: Mix, object: ObjectSpec, batch_size: usize, mode: Mode) -> Config 
         warmup: Duration::from_millis(300),
         duration: Duration::from_millis(1500),
         timeout_ms: driver::DEFAULT_TIMEOUT_MS,
+        rate: None,
     }
 }
 
@@ -250,4 +251,89 @@ fn blocking_threads_share_one_client() {
     let run = driver::run_threads(&backend, &config, 4, &mut |_, _| {});
     assert_windows_add_up(&run);
     assert_clean(&run);
+}
+
+/// Runs `config` while node 0 stalls: every request that reaches it in a `STALL` window
+/// 400 ms into the measured span waits `STALL` before its answer.
+async fn drive_through_a_stall(
+    target: &aerobench::cluster::Target,
+    client: &Arc<Client>,
+    config: &Config,
+) -> Run {
+    const STALL: Duration = Duration::from_millis(150);
+    let server = target.embedded().expect("an embedded target");
+    let stall_at = tokio::time::Instant::now() + config.warmup + Duration::from_millis(400);
+    let stall = async {
+        tokio::time::sleep_until(stall_at).await;
+        server.set_delay(0, STALL).unwrap();
+        tokio::time::sleep_until(stall_at + STALL).await;
+        server.set_delay(0, Duration::ZERO).unwrap();
+    };
+    let (run, ()) = tokio::join!(drive(client, config), stall);
+    run
+}
+
+/// A closed loop sends nothing while its tasks wait, so a 150 ms stall costs at most two
+/// slow calls per task and hides below p99 (coordinated omission). On a schedule, every
+/// call due during the stall waits for it: response times show it, service times (from the
+/// actual send) do not. Four tasks can have at most eight calls in the stall, far fewer than
+/// 1% of the run's calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_shows_in_open_loop_response_times_not_in_service_times() {
+    let (target, client) = common::cluster(1).await;
+    let client = Arc::new(client);
+    let mut config = setup(Mix::default(), ObjectSpec::Int, 1, async_tasks(4));
+    seed(&client, &config).await;
+    let half_the_stall = 75_000_000;
+
+    let closed = drive_through_a_stall(&target, &client, &config).await;
+    assert!(closed.total.calls > 1_000, "{:?}", closed.total);
+    assert!(
+        closed.total.latency_ns.p99 < half_the_stall,
+        "{:?}",
+        closed.total
+    );
+    assert_eq!(closed.total.service_ns, None);
+
+    config.rate = Some(2_000);
+    let open = drive_through_a_stall(&target, &client, &config).await;
+    assert_windows_add_up(&open);
+    assert_clean(&open);
+    let t = &open.total;
+    let service = t.service_ns.expect("an open loop times the send apart");
+    assert!(t.latency_ns.p99 >= half_the_stall, "{t:?}");
+    assert!(service.p99 < half_the_stall, "{t:?}");
+    assert!(t.late > 0, "calls due in the stall were sent late: {t:?}");
+    let schedule = open
+        .open_loop
+        .expect("an open loop says how it kept its schedule");
+    assert_eq!((schedule.rate, schedule.unsent), (2_000, 0));
+}
+
+/// Every count of the per-kind figures sums to the total's, in every window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinds_sum_to_the_totals_open_and_closed() {
+    let (_target, client) = common::cluster(1).await;
+    let client = Arc::new(client);
+    let mut config = setup(Mix::default(), ObjectSpec::Int, 4, async_tasks(8));
+    for rate in [None, Some(3_000)] {
+        config.rate = rate;
+        let run = drive(&client, &config).await;
+        assert_windows_add_up(&run);
+        for f in run.seconds.iter().chain([&run.total]) {
+            let (read, write) = (&f.kinds["read"], &f.kinds["write"]);
+            for field in [
+                |f: &Figures| f.calls,
+                |f: &Figures| f.ops,
+                |f: &Figures| f.misses,
+                |f: &Figures| f.errors,
+                |f: &Figures| f.timeouts,
+                |f: &Figures| f.late,
+            ] {
+                assert_eq!(field(read) + field(write), field(f), "{rate:?} {f:?}");
+            }
+            assert_eq!((read.writes, write.reads), (0, 0));
+            assert_eq!(read.service_ns.is_some(), rate.is_some());
+        }
+    }
 }

@@ -36,6 +36,7 @@ async fn a_run_survives_losing_a_node() {
         warmup: WARMUP,
         duration: DURATION,
         timeout_ms: driver::DEFAULT_TIMEOUT_MS,
+        rate: None,
     };
     let backend = Arc::new(AsyncClient {
         client: Arc::new(client),

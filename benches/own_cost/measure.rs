@@ -22,6 +22,7 @@ pub(crate) fn config(mode: Mode, span: Duration) -> Config {
         warmup: Duration::ZERO,
         duration: span,
         timeout_ms: DEFAULT_TIMEOUT_MS,
+        rate: None,
     }
 }
 

@@ -91,9 +91,19 @@ impl EmbeddedServer {
 
     /// Asks the server to stop node `node` (its port closes, survivors take over).
     pub fn stop_node(&self, node: usize) -> Result<(), Error> {
+        self.send(&format!("stop-node {node}"))
+    }
+
+    /// Sets the delay node `node` adds before every reply from now on (zero: none).
+    pub fn set_delay(&self, node: usize, delay: Duration) -> Result<(), Error> {
+        self.send(&format!("delay-us {node} {}", delay.as_micros()))
+    }
+
+    /// Writes one control line to the server's stdin.
+    fn send(&self, line: &str) -> Result<(), Error> {
         let mut control = self.control.lock().unwrap_or_else(|p| p.into_inner());
         let pipe = control.as_mut().ok_or(Error::ServerStopped)?;
-        writeln!(pipe, "stop-node {node}").map_err(Error::ControlPipe)
+        writeln!(pipe, "{line}").map_err(Error::ControlPipe)
     }
 
     /// A value of the ready line, e.g. `build`.

@@ -13,6 +13,8 @@ pub enum ConfigError {
     ZeroDuration,
     #[error("no tasks or threads: use -z 1 or more, or --threads 1 or more")]
     NoTasks,
+    #[error("--rate 0: use 1 or more calls per second, or drop --rate for a closed loop")]
+    ZeroRate,
     #[error("--min-conns {min} is above --max-conns {max}: raise --max-conns or lower --min-conns")]
     Pool { min: usize, max: usize },
     #[error(

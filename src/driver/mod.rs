@@ -1,10 +1,12 @@
-//! The closed-loop driver behind the CLI and the Criterion throughput groups.
+//! The driver behind the CLI and the Criterion throughput groups.
 //!
 //! N async tasks sharing one client, or N OS threads sharing one blocking client, each call
-//! back to back until the run ends; every call is timed and recorded (warm-up excluded),
+//! back to back until the run ends (closed loop), or take calls as a fixed schedule makes
+//! them due (open loop, [`pace`]); every call is timed and recorded (warm-up excluded),
 //! and a per-second ticker reports each window as it closes.
 //!
 //! - [`timeline`]: warm-up, windows, end.
+//! - [`pace`]: the open-loop schedule and its pacer thread.
 //! - [`recorder`]: per-thread shards the calls are counted into.
 //! - [`schedule`]: the per-second harvest and the CPU-time reads.
 //! - [`backend`]: the client call (async, blocking, or a ready stand-in) and its rows.
@@ -15,6 +17,7 @@
 pub mod backend;
 pub mod bare;
 mod error;
+pub mod pace;
 pub mod policy;
 pub mod recorder;
 pub mod schedule;
@@ -30,9 +33,10 @@ pub use backend::{AsyncClient, Backend, BlockingBackend, Calls, Ready, SyncClien
 pub use error::{ConfigError, SeedError};
 pub use policy::{DEFAULT_TIMEOUT_MS, Policies, Pool};
 
-use crate::stats::{Figures, Row};
+use crate::stats::{Call, Figures, Row};
 use crate::workload::keys::Sequence;
 use crate::workload::{Access, Picker, Workload};
+use pace::Schedule;
 use recorder::{Recorder, Shard};
 use schedule::Ticker;
 use timeline::Timeline;
@@ -76,6 +80,8 @@ pub struct Config {
     pub duration: Duration,
     /// Total timeout of every call in ms; 0 = no per-op timeout.
     pub timeout_ms: u32,
+    /// Open loop: calls per second in all, on a fixed schedule; `None` = closed loop.
+    pub rate: Option<u64>,
 }
 
 impl Config {
@@ -86,6 +92,9 @@ impl Config {
         }
         if self.mode.concurrency() == 0 {
             return Err(ConfigError::NoTasks);
+        }
+        if self.rate == Some(0) {
+            return Err(ConfigError::ZeroRate);
         }
         Ok(())
     }
@@ -112,6 +121,17 @@ pub struct Run {
     pub readings: [crate::op_counters::Reading; 2],
     /// Tasks abandoned in a call after the end (see [`LINGER`]).
     pub abandoned: usize,
+    /// How an open-loop run kept its schedule; `None` in a closed loop.
+    pub open_loop: Option<OpenLoop>,
+}
+
+/// How an open-loop run kept its schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OpenLoop {
+    /// Calls per second asked for.
+    pub rate: u64,
+    /// Calls due in the measured span that were never sent: the client could not keep up.
+    pub unsent: u64,
 }
 
 impl Run {
@@ -138,13 +158,31 @@ pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
     builder.enable_all().build()
 }
 
-/// The shared state of a run starting now: its recorder and key sequence.
-fn start(config: &Config) -> (Arc<Recorder>, Arc<Sequence>) {
-    let timeline = Timeline::new(Instant::now(), config.warmup, config.duration);
-    (
-        Arc::new(Recorder::new(timeline)),
-        Arc::new(Sequence::default()),
-    )
+/// The shared state of a run starting now: its recorder, key sequence and, in an open
+/// loop, its schedule (from the start, warm-up included).
+fn start(config: &Config) -> Shared {
+    let now = Instant::now();
+    let timeline = Timeline::new(now, config.warmup, config.duration);
+    Shared {
+        schedule: config
+            .rate
+            .map(|rate| Schedule::start(now, timeline.end, rate).expect("the pacer thread starts")),
+        recorder: Arc::new(Recorder::new(timeline)),
+        sequence: Arc::new(Sequence::default()),
+    }
+}
+
+/// What the tasks or threads of one run share.
+struct Shared {
+    recorder: Arc<Recorder>,
+    sequence: Arc<Sequence>,
+    schedule: Option<Arc<Schedule>>,
+}
+
+impl Shared {
+    fn worker(&self, config: &Config, index: usize) -> Worker {
+        Worker::new(config, index, self)
+    }
 }
 
 /// Runs `config` with `tasks` async tasks on the current runtime; `on_window` sees each
@@ -155,21 +193,28 @@ pub async fn run_tasks<B: Backend>(
     tasks: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let (recorder, sequence) = start(config);
+    let shared = start(config);
     let mut handles: Vec<_> = (0..tasks)
         .map(|task| {
-            let mut worker = Worker::new(config, task, &sequence, recorder.clone());
+            let mut worker = shared.worker(config, task);
             let backend = backend.clone();
             tokio::spawn(async move {
-                while let Some(access) = worker.next() {
-                    let started = Instant::now();
+                loop {
+                    let due = match &worker.schedule {
+                        Some(schedule) => schedule.next().await,
+                        None => None,
+                    };
+                    let Some(access) = worker.next(due) else {
+                        break;
+                    };
+                    let sent = Instant::now();
                     backend.call(access, &worker.ids, &mut worker.rows).await;
-                    worker.done(started);
+                    worker.done(access, due, sent);
                 }
             })
         })
         .collect();
-    let mut ticker = Ticker::new(&recorder, on_window);
+    let mut ticker = Ticker::new(&shared.recorder, on_window);
     while let Some(due) = ticker.next_due() {
         tokio::time::sleep_until(due.into()).await;
         ticker.fire();
@@ -182,7 +227,7 @@ pub async fn run_tasks<B: Backend>(
             abandoned += 1;
         }
     }
-    finish(ticker, config, abandoned)
+    finish(ticker, &shared, abandoned)
 }
 
 /// Runs `config` with `threads` OS threads calling `backend`; `on_window` sees each
@@ -194,17 +239,21 @@ pub fn run_threads<B: BlockingBackend>(
     threads: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let (recorder, sequence) = start(config);
-    let mut ticker = Ticker::new(&recorder, on_window);
+    let shared = start(config);
+    let mut ticker = Ticker::new(&shared.recorder, on_window);
     std::thread::scope(|s| {
         for thread in 0..threads {
-            let mut worker = Worker::new(config, thread, &sequence, recorder.clone());
-            worker.shard = Some(recorder.shard());
+            let mut worker = shared.worker(config, thread);
+            worker.shard = Some(shared.recorder.shard());
             s.spawn(move || {
-                while let Some(access) = worker.next() {
-                    let started = Instant::now();
+                loop {
+                    let due = worker.schedule.as_ref().and_then(|s| s.next_blocking());
+                    let Some(access) = worker.next(due) else {
+                        break;
+                    };
+                    let sent = Instant::now();
                     backend.call(access, &worker.ids, &mut worker.rows);
-                    worker.done(started);
+                    worker.done(access, due, sent);
                 }
             });
         }
@@ -213,17 +262,22 @@ pub fn run_threads<B: BlockingBackend>(
             ticker.fire();
         }
     });
-    finish(ticker, config, 0)
+    finish(ticker, &shared, 0)
 }
 
-fn finish(ticker: Ticker<'_>, config: &Config, abandoned: usize) -> Run {
+fn finish(ticker: Ticker<'_>, shared: &Shared, abandoned: usize) -> Run {
     let ticks = ticker.finish();
+    let timeline = shared.recorder.timeline();
     Run {
-        total: Figures::of(&ticks.total, config.duration),
+        total: Figures::of(&ticks.total, timeline.end - timeline.measure),
         seconds: ticks.seconds,
         cpu: ticks.cpu,
         readings: ticks.readings,
         abandoned,
+        open_loop: shared.schedule.as_ref().map(|schedule| OpenLoop {
+            rate: schedule.rate(),
+            unsent: schedule.unsent(timeline.measure),
+        }),
     }
 }
 
@@ -231,6 +285,7 @@ fn finish(ticker: Ticker<'_>, config: &Config, abandoned: usize) -> Run {
 struct Worker {
     picker: Picker,
     recorder: Arc<Recorder>,
+    schedule: Option<Arc<Schedule>>,
     /// The shard an OS-thread caller records into; tasks, which move between threads,
     /// record into their current thread's.
     shard: Option<Arc<Shard>>,
@@ -241,17 +296,13 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(
-        config: &Config,
-        index: usize,
-        sequence: &Arc<Sequence>,
-        recorder: Arc<Recorder>,
-    ) -> Worker {
+    fn new(config: &Config, index: usize, shared: &Shared) -> Worker {
         let batch = config.workload.batch_size;
         Worker {
-            picker: config.workload.picker(index, sequence.clone()),
-            end: recorder.timeline().end,
-            recorder,
+            picker: config.workload.picker(index, shared.sequence.clone()),
+            end: shared.recorder.timeline().end,
+            recorder: shared.recorder.clone(),
+            schedule: shared.schedule.clone(),
             shard: None,
             ids: Vec::with_capacity(batch),
             rows: Vec::with_capacity(batch),
@@ -259,24 +310,27 @@ impl Worker {
         }
     }
 
-    /// The next call's access (its ids in `self.ids`), or `None` once the run has ended.
-    fn next(&mut self) -> Option<Access> {
-        if self.now >= self.end {
+    /// The next call's access (its ids in `self.ids`), or `None` once the run has ended;
+    /// in an open loop, `due` is the call the schedule released (`None`: the run ended).
+    fn next(&mut self, due: Option<Instant>) -> Option<Access> {
+        if self.now >= self.end || (self.schedule.is_some() && due.is_none()) {
             return None;
         }
         self.rows.clear();
         Some(self.picker.next(&mut self.ids))
     }
 
-    /// Records the call that started at `started`.
-    fn done(&mut self, started: Instant) {
+    /// Records the call sent at `sent`, due at `due` in an open loop.
+    fn done(&mut self, access: Access, due: Option<Instant>, sent: Instant) {
         self.now = Instant::now();
-        let latency = self.now - started;
+        let call = Call {
+            access,
+            response: self.now - due.unwrap_or(sent),
+            service: due.map(|_| self.now - sent),
+        };
         match &self.shard {
-            Some(shard) => self
-                .recorder
-                .record_in(shard, self.now, latency, &self.rows),
-            None => self.recorder.record(self.now, latency, &self.rows),
+            Some(shard) => self.recorder.record_in(shard, self.now, call, &self.rows),
+            None => self.recorder.record(self.now, call, &self.rows),
         }
     }
 }

@@ -12,10 +12,10 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::timeline::Timeline;
-use crate::stats::{Row, Tally};
+use crate::stats::{Call, Row, Tally};
 
 /// Counts the calls of one run.
 pub struct Recorder {
@@ -59,9 +59,9 @@ impl Recorder {
         &self.timeline
     }
 
-    /// Counts a call that ended at `end` after `latency` in the calling thread's shard;
-    /// calls outside the measured span are not counted.
-    pub fn record(&self, end: Instant, latency: Duration, rows: &[Row]) {
+    /// Counts `call`, which ended at `end`, in the calling thread's shard; calls outside
+    /// the measured span are not counted.
+    pub fn record(&self, end: Instant, call: Call, rows: &[Row]) {
         SHARDS.with_borrow_mut(|mine| {
             let shard = match mine.iter().position(|(id, _)| *id == self.id) {
                 Some(i) => &mine[i].1,
@@ -72,7 +72,7 @@ impl Recorder {
                     &mine.last().expect("just pushed").1
                 }
             };
-            self.record_in(shard, end, latency, rows);
+            self.record_in(shard, end, call, rows);
         });
     }
 
@@ -85,11 +85,9 @@ impl Recorder {
     }
 
     /// [`Self::record`] into `shard`, which must be this recorder's.
-    pub fn record_in(&self, shard: &Shard, end: Instant, latency: Duration, rows: &[Row]) {
+    pub fn record_in(&self, shard: &Shard, end: Instant, call: Call, rows: &[Row]) {
         if let Some(window) = self.timeline.window_of(end) {
-            lock(&shard.0)
-                .window(window)
-                .record(latency.as_nanos() as u64, rows);
+            lock(&shard.0).window(window).record(call, rows);
         }
     }
 
@@ -152,9 +150,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    fn took(response: Duration) -> Call {
+        Call {
+            access: crate::workload::Access::Read,
+            response,
+            service: None,
+        }
     }
 
     #[test]
@@ -166,25 +173,31 @@ mod tests {
             for _ in 0..3 {
                 let r = &recorder;
                 s.spawn(move || {
-                    r.record(at(500), ms(1), &[Row::Hit]); // warm-up: not counted
-                    r.record(at(1000), ms(1), &[Row::Hit, Row::Miss]);
-                    r.record(at(2500), ms(1), &[Row::Written]);
-                    r.record(at(4000), ms(1), &[Row::Hit]); // after the end: not counted
+                    r.record(at(500), took(ms(1)), &[Row::Hit]); // warm-up: not counted
+                    r.record(at(1000), took(ms(1)), &[Row::Hit, Row::Miss]);
+                    r.record(at(2500), took(ms(1)), &[Row::Written]);
+                    r.record(at(4000), took(ms(1)), &[Row::Hit]); // after the end: not counted
                 });
             }
         });
         let first = recorder.harvest(0);
-        assert_eq!((first.counts.calls, first.counts.reads), (3, 6));
+        assert_eq!(
+            (first.total().counts.calls, first.total().counts.reads),
+            (3, 6)
+        );
         // A late call for window 0 lands in window 1, the first still open.
-        recorder.record(at(1100), ms(1), &[Row::Miss]);
+        recorder.record(at(1100), took(ms(1)), &[Row::Miss]);
         let second = recorder.harvest(1);
-        assert_eq!((second.counts.writes, second.counts.misses), (3, 1));
+        assert_eq!(
+            (second.total().counts.writes, second.total().counts.misses),
+            (3, 1)
+        );
         // A thread that first records after some harvests still lands in its window.
         std::thread::scope(|s| {
-            s.spawn(|| recorder.record(at(3500), ms(1), &[Row::Written]));
+            s.spawn(|| recorder.record(at(3500), took(ms(1)), &[Row::Written]));
         });
-        assert_eq!(recorder.harvest(2).counts.writes, 1);
-        assert_eq!(recorder.harvest_rest().counts.calls, 0);
+        assert_eq!(recorder.harvest(2).total().counts.writes, 1);
+        assert_eq!(recorder.harvest_rest().total().counts.calls, 0);
     }
 
     #[test]
@@ -192,14 +205,17 @@ mod tests {
         let start = Instant::now();
         let recorder = Recorder::new(Timeline::new(start, ms(1000), ms(2000)));
         let held = recorder.shard();
-        recorder.record_in(&held, start + ms(500), ms(1), &[Row::Hit]); // warm-up
-        recorder.record_in(&held, start + ms(1500), ms(1), &[Row::Hit, Row::Miss]);
-        recorder.record(start + ms(1600), ms(1), &[Row::Written]);
+        recorder.record_in(&held, start + ms(500), took(ms(1)), &[Row::Hit]); // warm-up
+        recorder.record_in(&held, start + ms(1500), took(ms(1)), &[Row::Hit, Row::Miss]);
+        recorder.record(start + ms(1600), took(ms(1)), &[Row::Written]);
         let first = recorder.harvest(0);
-        assert_eq!((first.counts.calls, first.counts.reads), (2, 2));
-        assert_eq!(first.counts.writes, 1);
-        recorder.record_in(&held, start + ms(2500), ms(1), &[Row::Miss]);
-        assert_eq!(recorder.harvest_rest().counts.misses, 1);
+        assert_eq!(
+            (first.total().counts.calls, first.total().counts.reads),
+            (2, 2)
+        );
+        assert_eq!(first.total().counts.writes, 1);
+        recorder.record_in(&held, start + ms(2500), took(ms(1)), &[Row::Miss]);
+        assert_eq!(recorder.harvest_rest().total().counts.misses, 1);
     }
 
     #[test]
@@ -207,13 +223,19 @@ mod tests {
         let start = Instant::now();
         let recorder = Recorder::new(Timeline::new(start, ms(0), ms(3000)));
         let held = recorder.shard();
-        recorder.record_in(&held, start + ms(100), ms(900), &[Row::Written]);
-        assert_eq!(recorder.harvest(0).latency.percentiles().max, 900_000_000);
-        recorder.record_in(&held, start + ms(1100), ms(2), &[Row::Hit]);
+        recorder.record_in(&held, start + ms(100), took(ms(900)), &[Row::Written]);
+        assert_eq!(
+            recorder.harvest(0).total().latency.percentiles().max,
+            900_000_000
+        );
+        recorder.record_in(&held, start + ms(1100), took(ms(2)), &[Row::Hit]);
         let second = recorder.harvest(1);
-        assert_eq!((second.counts.calls, second.counts.writes), (1, 0));
-        assert_eq!(second.latency.count(), 1);
-        assert_eq!(second.latency.percentiles().max, 2_000_000);
+        assert_eq!(
+            (second.total().counts.calls, second.total().counts.writes),
+            (1, 0)
+        );
+        assert_eq!(second.total().latency.count(), 1);
+        assert_eq!(second.total().latency.percentiles().max, 2_000_000);
     }
 
     #[test]
@@ -221,8 +243,8 @@ mod tests {
         let timeline = Timeline::new(Instant::now(), Duration::ZERO, ms(60_000));
         for _ in 0..3 {
             let recorder = Recorder::new(timeline);
-            recorder.record(Instant::now(), ms(1), &[Row::Hit]);
-            assert_eq!(recorder.harvest_rest().counts.reads, 1);
+            recorder.record(Instant::now(), took(ms(1)), &[Row::Hit]);
+            assert_eq!(recorder.harvest_rest().total().counts.reads, 1);
         }
         SHARDS.with_borrow(|mine| assert!(mine.len() <= 2, "finished runs are dropped"));
     }

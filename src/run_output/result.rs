@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::clock::utc_stamp;
 use crate::driver::bare::Bare;
-use crate::driver::{Mode, Pool, Run};
+use crate::driver::{Mode, OpenLoop, Pool, Run};
 use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
 use crate::op_counters::OpCounters;
@@ -27,6 +27,8 @@ pub struct Knobs {
     pub warmup_s: f64,
     /// Total timeout of each call; 0 = no per-op timeout.
     pub timeout_ms: u32,
+    /// Open loop: calls per second asked for; `null` = closed loop.
+    pub rate: Option<u64>,
     #[serde(flatten)]
     pub pool: Pool,
     /// Tokio worker threads running the tasks (async mode).
@@ -52,6 +54,33 @@ pub struct Outcome {
     pub connections_opened: Option<u64>,
     /// Tasks still in a call `LINGER` after the end, abandoned.
     pub abandoned: usize,
+    /// How an open-loop run kept its schedule; `null` for a closed loop.
+    pub open_loop: Option<Schedule>,
+}
+
+/// How an open-loop run kept its schedule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Schedule {
+    #[serde(flatten)]
+    pub asked: OpenLoop,
+    /// Calls per second completed over the measured span.
+    pub achieved: f64,
+    /// Calls sent more than 1 ms after they were due.
+    pub late: u64,
+    /// Whether every due call was sent and at most 1% of them late: a machine's odd
+    /// stall makes a few calls late without the client falling behind its load.
+    pub kept_up: bool,
+}
+
+impl Schedule {
+    fn of(asked: OpenLoop, figures: &Figures) -> Schedule {
+        Schedule {
+            asked,
+            achieved: figures.calls as f64 / figures.seconds,
+            late: figures.late,
+            kept_up: asked.unsent == 0 && figures.late * 100 <= figures.calls,
+        }
+    }
 }
 
 impl Outcome {
@@ -63,6 +92,7 @@ impl Outcome {
             per_op: run.op_counters(),
             connections_opened: connections.map(|(b, a)| a.saturating_sub(b)),
             abandoned: run.abandoned,
+            open_loop: run.open_loop.map(|asked| Schedule::of(asked, &run.total)),
         }
     }
 }
@@ -158,6 +188,7 @@ mod tests {
             duration_s: 1.0,
             warmup_s: 0.0,
             timeout_ms: 0,
+            rate: None,
             pool: Pool::default(),
             workers: 1,
             seeded: false,
@@ -170,6 +201,7 @@ mod tests {
             per_op: None,
             connections_opened: None,
             abandoned: 0,
+            open_loop: None,
         };
         let doc = Document {
             fingerprint: &fp,

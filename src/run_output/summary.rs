@@ -6,11 +6,11 @@ use super::latency;
 use super::result::{Knobs, Outcome};
 use crate::driver::Mode;
 use crate::driver::bare::Bare;
+use crate::stats::{Figures, Percentiles};
 
 /// The summary block (several lines, ending with a newline).
 pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
     let f = &outcome.figures;
-    let p = &f.latency_ns;
     let mut out = String::from("---- summary ----\n");
     let mut row = |name: &str, value: String| {
         let _ = writeln!(out, "{name:<12}{value}");
@@ -35,17 +35,41 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
         row("failures", named.join(", "));
     }
     row("mismatches", f.mismatches.to_string());
-    row(
-        "latency",
-        format!(
-            "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            latency(p.p50),
-            latency(p.p90),
-            latency(p.p99),
-            latency(p.p999),
-            latency(p.max)
-        ),
-    );
+    match &f.service_ns {
+        None => row("latency", percentiles(&f.latency_ns)),
+        Some(service) => {
+            row(
+                "response",
+                format!(
+                    "{}  (from each call's due instant)",
+                    percentiles(&f.latency_ns)
+                ),
+            );
+            row(
+                "service",
+                format!("{}  (from its actual send)", percentiles(service)),
+            );
+        }
+    }
+    for (kind, k) in &f.kinds {
+        row(kind, of_kind(k));
+    }
+    if let Some(schedule) = &outcome.open_loop {
+        row(
+            "schedule",
+            format!(
+                "{:.0} of {} calls/s; {} calls sent > 1 ms late, {} due calls never sent{}",
+                schedule.achieved,
+                schedule.asked.rate,
+                schedule.late,
+                schedule.asked.unsent,
+                match schedule.kept_up {
+                    true => "",
+                    false => ": the client did not keep up with the schedule",
+                }
+            ),
+        );
+    }
     let cpu = latency(outcome.cpu_ns_per_op as u64);
     match knobs.self_overhead {
         true => row(
@@ -70,6 +94,35 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
         );
     }
     out
+}
+
+/// `p50 …  p90 …  p99 …  p99.9 …  max …`.
+fn percentiles(p: &Percentiles) -> String {
+    format!(
+        "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+        latency(p.p50),
+        latency(p.p90),
+        latency(p.p99),
+        latency(p.p999),
+        latency(p.max)
+    )
+}
+
+/// One kind of call's row: its throughput, latency and failures.
+fn of_kind(k: &Figures) -> String {
+    let service = match &k.service_ns {
+        Some(s) => format!("  service p50 {} p99 {}", latency(s.p50), latency(s.p99)),
+        None => String::new(),
+    };
+    format!(
+        "TPS {:.0} in {} calls  {}{service}  misses {}  errors {}  timeouts {}",
+        k.tps,
+        k.calls,
+        percentiles(&k.latency_ns),
+        k.misses,
+        k.errors,
+        k.timeouts
+    )
 }
 
 /// The summary block of a bare run: what ran, then only what a bare loop counts.
@@ -132,11 +185,16 @@ pub fn heading(knobs: &Knobs) -> String {
     )
 }
 
-/// `async, 32 tasks on 2 workers` or `sync, 32 threads`.
+/// `async, 32 tasks on 2 workers, closed loop` or `sync, 32 threads, open loop at 5000
+/// calls/s`.
 fn load(knobs: &Knobs) -> String {
-    match knobs.mode {
+    let callers = match knobs.mode {
         Mode::Async { tasks } => format!("async, {tasks} tasks on {} workers", knobs.workers),
         Mode::Sync { threads } => format!("sync, {threads} threads"),
+    };
+    match knobs.rate {
+        Some(rate) => format!("{callers}, open loop at {rate} calls/s"),
+        None => format!("{callers}, closed loop"),
     }
 }
 

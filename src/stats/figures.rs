@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Percentiles, Tally};
+use super::{Part, Percentiles, Tally};
+use crate::workload::Access;
 
-/// A [`Tally`] over a span, as reported (per second, or for the whole measured run).
+/// A [`Tally`] over a span, as reported (per second, or for the whole measured run): the
+/// totals, and the same figures per kind of call.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
     /// Length of the span.
@@ -22,14 +24,35 @@ pub struct Figures {
     pub errors: u64,
     pub timeouts: u64,
     pub mismatches: u64,
+    /// Open loop: calls sent more than 1 ms after they were due (the client fell behind).
+    pub late: u64,
     /// Every failure by name, timeouts included.
     pub failures: BTreeMap<String, u64>,
+    /// Response time: from the instant a call was due in an open-loop run, from its send
+    /// in a closed loop (where the two are the same).
     pub latency_ns: Percentiles,
+    /// Open loop only: service time, from the instant a call was actually sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_ns: Option<Percentiles>,
+    /// The same figures for each kind of call that ran (`read`, `write`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kinds: BTreeMap<&'static str, Figures>,
 }
 
 impl Figures {
     pub fn of(tally: &Tally, span: Duration) -> Figures {
-        let c = &tally.counts;
+        let mut figures = Figures::of_part(&tally.total(), span);
+        figures.kinds = Access::ALL
+            .into_iter()
+            .zip(&tally.kinds)
+            .filter(|(_, part)| part.counts.calls > 0)
+            .map(|(access, part)| (access.name(), Figures::of_part(part, span)))
+            .collect();
+        figures
+    }
+
+    fn of_part(part: &Part, span: Duration) -> Figures {
+        let c = &part.counts;
         let seconds = span.as_secs_f64();
         Figures {
             seconds,
@@ -46,8 +69,11 @@ impl Figures {
             errors: c.errors,
             timeouts: c.timeouts,
             mismatches: c.mismatches,
+            late: c.late,
             failures: c.failures(),
-            latency_ns: tally.latency.percentiles(),
+            latency_ns: part.latency.percentiles(),
+            service_ns: (part.service.count() > 0).then(|| part.service.percentiles()),
+            kinds: BTreeMap::new(),
         }
     }
 }
@@ -55,19 +81,67 @@ impl Figures {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Row;
+    use crate::stats::{Call, Failure, Row};
+
+    fn call(access: Access, response_us: u64, service_us: Option<u64>) -> Call {
+        Call {
+            access,
+            response: Duration::from_micros(response_us),
+            service: service_us.map(Duration::from_micros),
+        }
+    }
 
     #[test]
     fn tps_is_successful_ops_over_the_span() {
         let mut tally = Tally::default();
-        tally.record(1_000, &[Row::Hit, Row::Miss]);
+        tally.record(call(Access::Read, 1, None), &[Row::Hit, Row::Miss]);
         tally.record(
-            3_000,
-            &[Row::Written, Row::Failed(crate::stats::Failure::Timeout)],
+            call(Access::Write, 3, None),
+            &[Row::Written, Row::Failed(Failure::Timeout)],
         );
         let f = Figures::of(&tally, Duration::from_millis(500));
         assert_eq!((f.ops, f.calls, f.timeouts, f.misses), (3, 2, 1, 1));
         assert_eq!(f.tps, 6.0);
         assert_eq!(f.latency_ns.max, 3_000);
+        assert_eq!(
+            f.service_ns, None,
+            "a closed loop has no separate service time"
+        );
+    }
+
+    #[test]
+    fn kinds_sum_to_the_totals() {
+        let mut tally = Tally::default();
+        tally.record(call(Access::Read, 2_000, Some(50)), &[Row::Hit]);
+        tally.record(call(Access::Read, 40, Some(40)), &[Row::Miss]);
+        tally.record(
+            call(Access::Write, 70, Some(60)),
+            &[Row::Failed(Failure::Timeout)],
+        );
+        tally.record(call(Access::Write, 90, Some(80)), &[Row::Written]);
+        let f = Figures::of(&tally, Duration::from_secs(1));
+        let (read, write) = (&f.kinds["read"], &f.kinds["write"]);
+        assert_eq!((read.calls, read.ops, read.misses, read.late), (2, 2, 1, 1));
+        assert_eq!((write.calls, write.ops, write.timeouts), (2, 1, 1));
+        for field in [
+            |f: &Figures| f.calls,
+            |f: &Figures| f.ops,
+            |f: &Figures| f.timeouts,
+            |f: &Figures| f.late,
+        ] {
+            assert_eq!(field(read) + field(write), field(&f));
+        }
+        assert_eq!(f.tps, read.tps + write.tps);
+        assert_eq!(
+            read.latency_ns.max, 2_000_000,
+            "response, from the due instant"
+        );
+        assert_eq!(
+            read.service_ns.unwrap().max,
+            50_000,
+            "service, from the send"
+        );
+        assert_eq!(f.latency_ns.max, 2_000_000);
+        assert!(read.kinds.is_empty());
     }
 }

@@ -82,6 +82,8 @@ pub struct Counts {
     pub timeouts: u64,
     /// Failures other than timeouts.
     pub errors: u64,
+    /// Open loop: calls sent more than [`super::LATE`] after they were due.
+    pub late: u64,
     /// Every failure by kind; few kinds, so a list beats a map on the hot path.
     failures: Vec<(Failure, u64)>,
 }
@@ -124,6 +126,7 @@ impl Counts {
         self.writes += other.writes;
         self.misses += other.misses;
         self.mismatches += other.mismatches;
+        self.late += other.late;
         for &(failure, n) in &other.failures {
             self.fail(failure, n);
         }

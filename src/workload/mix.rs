@@ -11,8 +11,21 @@ use super::WorkloadError;
 /// Whether one call reads or writes its keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    Read,
-    Write,
+    Read = 0,
+    Write = 1,
+}
+
+impl Access {
+    /// Every kind, in the order a [`crate::stats::Tally`] holds them.
+    pub const ALL: [Access; 2] = [Access::Read, Access::Write];
+
+    /// The name reports give its calls.
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
 }
 
 /// How a write treats the record it finds.

@@ -28,6 +28,8 @@ pub mod store;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -141,8 +143,9 @@ pub struct Shared {
     pub cluster: Cluster,
     pub store: Store,
     pub stats: Stats,
-    delayer: Option<Delayer>,
-    service_delay: Duration,
+    delayer: Delayer,
+    /// Per cluster node: nanoseconds added before every reply (switchable at run time).
+    service_delays: Vec<AtomicU64>,
     max_conns: usize,
     max_frame: u64,
 }
@@ -159,6 +162,7 @@ impl Shared {
         addresses: &[SocketAddr],
     ) -> Result<(Shared, Vec<usize>), StartError> {
         let (identities, local) = identities(config, addresses)?;
+        let nodes = identities.len();
         let shared = Shared {
             cluster: Cluster::new(
                 identities,
@@ -169,11 +173,10 @@ impl Shared {
             ),
             store: Store::new(&config.namespaces),
             stats: Stats::default(),
-            delayer: match config.service_delay.is_zero() {
-                true => None,
-                false => Some(Delayer::start()?),
-            },
-            service_delay: config.service_delay,
+            delayer: Delayer::start()?,
+            service_delays: (0..nodes)
+                .map(|_| AtomicU64::new(config.service_delay.as_nanos() as u64))
+                .collect(),
             max_conns: config.max_conns,
             max_frame: config.max_frame,
         };
@@ -191,6 +194,14 @@ impl Shared {
         out: &mut Vec<u8>,
     ) -> Option<Request> {
         net::dispatch(node, msg_type, body, self, out)
+    }
+
+    /// Waits out `node`'s service delay, if it has one.
+    async fn delay(&self, node: usize) {
+        let ns = self.service_delays.get(node).map_or(0, |d| d.load(Relaxed));
+        if ns > 0 {
+            self.delayer.wait(Duration::from_nanos(ns)).await;
+        }
     }
 }
 
@@ -305,6 +316,16 @@ impl Server {
             return false;
         }
         let _ = stop.send(true);
+        true
+    }
+
+    /// Sets the delay node `node` adds before every reply from now on (a slow node, or a
+    /// stall); false if this process does not serve it.
+    pub fn set_service_delay(&self, node: usize, delay: Duration) -> bool {
+        if !self.local.contains(&node) {
+            return false;
+        }
+        self.shared.service_delays[node].store(delay.as_nanos() as u64, Relaxed);
         true
     }
 }

@@ -4,7 +4,7 @@
 //! human line, then serves until Ctrl-C / SIGTERM, or, with `--control-stdin`, until its
 //! standard input closes. That last mode is how a parent benchmark process owns it: when
 //! the parent exits for any reason the pipe closes and the server follows. Control lines
-//! on that pipe: `stop-node N`.
+//! on that pipe: `stop-node N`, `delay-us N US` (node N's service delay from now on).
 //!
 //! **One node of a multi-process cluster** (one container per node): `--peer` names the
 //! other nodes, and `--node-index I --cluster-size N` (or `--node-id NAME` with named peers)
@@ -280,8 +280,18 @@ async fn control(server: &Server) {
                     "aerobench-server: cannot stop node {n}: not a running node, or the last one"
                 ),
             },
+            ["delay-us", n, us] => match (n.parse::<usize>(), us.parse::<u64>()) {
+                (Ok(n), Ok(us)) if server.set_service_delay(n, Duration::from_micros(us)) => {
+                    println!("aerobench-server: node {n} delay {us} us")
+                }
+                _ => eprintln!(
+                    "aerobench-server: cannot delay node {n} by {us} us: not a node of this process, or not a number"
+                ),
+            },
             [] => {}
-            _ => eprintln!("aerobench-server: unknown control line {line:?} (known: stop-node N)"),
+            _ => eprintln!(
+                "aerobench-server: unknown control line {line:?} (known: stop-node N, delay-us N US)"
+            ),
         }
     }
 }

@@ -133,9 +133,7 @@ async fn serve_frames(
         out.clear();
         let served = shared.answer(node, proto.msg_type, &input.pending()[8..frame], &mut out);
         input.consume(frame);
-        if let Some(delayer) = &shared.delayer {
-            delayer.wait(shared.service_delay).await;
-        }
+        shared.delay(node).await;
         if stream.write_all(&out).await.is_err() {
             return Ok(());
         }

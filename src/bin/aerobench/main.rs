@@ -31,7 +31,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs a closed-loop workload and reports TPS, latency and errors.
+    /// Runs a workload, closed loop or at a fixed rate, and reports TPS, latency and errors.
     Run(run::RunArgs),
     /// Writes reports/<name>/index.html and summary.md from the last benchmark run.
     Report(analyze::ReportArgs),

@@ -1,5 +1,5 @@
-//! `aerobench run`: asbench's closed-loop workload against the selected target, with a
-//! per-second ticker, a summary block and a JSON result.
+//! `aerobench run`: asbench's workload against the selected target, closed loop or at a
+//! fixed rate (open loop), with a per-second ticker, a summary block and a JSON result.
 //!
 //! The target comes from the environment (see `aerobench::target`): the embedded server by
 //! default, `AEROBENCH_NODES=3` for three nodes, `AEROSPIKE_HOSTS` for a real cluster.
@@ -50,6 +50,11 @@ pub struct RunArgs {
     /// Total timeout of each call in ms; 0 turns the per-op timeout off.
     #[arg(long, default_value_t = driver::DEFAULT_TIMEOUT_MS, value_parser = RangedU64ValueParser::<u32>::new().range(0..=3_600_000))]
     timeout_ms: u32,
+    /// Open loop: send this many calls per second in all, on a fixed schedule shared by the
+    /// tasks; latency is then response time, from each call's due instant, with service
+    /// time (from its send) beside it. Without it, a closed loop.
+    #[arg(long, value_parser = RangedU64ValueParser::<u64>::new().range(1..=100_000_000))]
+    rate: Option<u64>,
     /// Client max_conns_per_node.
     #[arg(long, default_value_t = Pool::default().max_conns_per_node, value_parser = RangedU64ValueParser::<usize>::new().range(1..=65_535))]
     max_conns: usize,
@@ -75,7 +80,7 @@ pub struct RunArgs {
     /// Run the bare reference instead: the same calls with nothing around them but a
     /// counter (no latency, no checks, no ticker); a normal run's TPS and CPU/op against
     /// this one's are the harness's cost.
-    #[arg(long, conflicts_with = "self_overhead")]
+    #[arg(long, conflicts_with_all = ["self_overhead", "rate"])]
     bare: bool,
 }
 
@@ -101,6 +106,7 @@ impl RunArgs {
             warmup: Duration::from_secs(self.warmup),
             duration: Duration::from_secs(self.duration),
             timeout_ms: self.timeout_ms,
+            rate: self.rate,
         };
         let pool = Pool {
             max_conns_per_node: self.max_conns,
@@ -123,6 +129,7 @@ impl RunArgs {
             duration_s: config.duration.as_secs_f64(),
             warmup_s: config.warmup.as_secs_f64(),
             timeout_ms: config.timeout_ms,
+            rate: config.rate,
             pool,
             workers: match self.workers {
                 0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
