@@ -23,6 +23,26 @@ pub fn latency(ns: u64) -> String {
     }
 }
 
+/// A latency a person writes (`1ms`, `250us`, `250µs`, `1.5ms`, `900ns`, `2s`) in
+/// nanoseconds, or a one-line error naming the accepted forms.
+pub fn parse_latency(s: &str) -> Result<u64, String> {
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'));
+    let (number, unit) = s.split_at(split.unwrap_or(s.len()));
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        _ => f64::NAN,
+    };
+    match number.parse::<f64>().map(|n| n * scale) {
+        Ok(ns) if ns.is_finite() && ns >= 1.0 => Ok(ns.round() as u64),
+        _ => Err(format!(
+            "invalid latency {s:?}: use a number and a unit, e.g. 1ms, 250us, 1.5ms"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +60,20 @@ mod tests {
         assert_eq!(latency(812), "0.81µs");
         assert_eq!(latency(123_456), "123µs");
         assert_eq!(latency(12_345_678), "12.3ms");
+    }
+
+    #[test]
+    fn latencies_people_write() {
+        assert_eq!(parse_latency("1ms"), Ok(1_000_000));
+        assert_eq!(parse_latency("1.5ms"), Ok(1_500_000));
+        assert_eq!(parse_latency("250us"), Ok(250_000));
+        assert_eq!(parse_latency("250µs"), Ok(250_000));
+        assert_eq!(parse_latency("2s"), Ok(2_000_000_000));
+        for bad in ["1", "ms", "1 h", "-1ms", "0ms", ""] {
+            assert!(
+                parse_latency(bad).unwrap_err().contains("e.g. 1ms"),
+                "{bad}"
+            );
+        }
     }
 }

@@ -22,7 +22,9 @@
 //!   Criterion group shares (and the pprof sampling) is the `groups` crate (`crates/groups`),
 //!   which only the benchmarks link.
 //! - [`workload`]: the mix, key ids and values a run uses.
-//! - [`driver`]: the closed-loop driver behind the CLI and the throughput groups.
+//! - [`driver`]: the driver behind the CLI and the throughput groups, closed loop or at a
+//!   fixed rate.
+//! - [`knee`]: the highest rate that holds a latency SLA (`aerobench knee`).
 //! - [`stats`]: latency histograms, outcome counts and the figures reported.
 //! - [`run_output`]: what a run prints and keeps: the ticker line, the summary block and
 //!   the JSON result.
@@ -37,6 +39,7 @@ pub mod criterion_results;
 pub mod driver;
 pub mod durations;
 pub mod files;
+pub mod knee;
 pub mod meta;
 pub mod op_counters;
 pub mod profile;

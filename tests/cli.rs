@@ -336,3 +336,73 @@ fn bad_input_is_one_line_naming_the_problem() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A knee against a server that adds 1 ms to every reply: the curve is ordered by rate,
+/// the answer held the SLA on its own measured figures, and the first rate above it that
+/// was tried missed it.
+#[test]
+fn a_knee_holds_its_sla_on_its_own_data() {
+    let dir = scratch("knee");
+    let json = dir.join("knee.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_aerobench"))
+        .args([
+            "knee",
+            "--sla-p99",
+            "3ms",
+            "-z",
+            "4",
+            "-d",
+            "1",
+            "--warmup",
+            "0",
+        ])
+        .args([
+            "-k",
+            "1000",
+            "--bisections",
+            "2",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .env("AEROBENCH_NODES", "1")
+        .env("AEROBENCH_SERVER_ARGS", "--delay-us 1000")
+        .env_remove("AEROSPIKE_HOSTS")
+        .env_remove("AEROBENCH_TARGET")
+        .current_dir(&dir)
+        .output()
+        .expect("aerobench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let knee = &result["knee"];
+    let curve = knee["curve"].as_array().unwrap();
+    let rate = |p: &Value| p["rate"].as_u64().unwrap();
+    assert!(
+        curve.windows(2).all(|w| rate(&w[0]) < rate(&w[1])),
+        "{curve:?}"
+    );
+    let held = knee["held"]
+        .as_u64()
+        .expect("some rate holds 3 ms at 1 ms a reply");
+    let point = curve.iter().find(|p| rate(p) == held).unwrap();
+    assert!(point["missed"].is_null(), "{point}");
+    assert!(
+        point["latency_ns"]["p99"].as_u64().unwrap() <= 3_000_000,
+        "{point}"
+    );
+    assert_eq!(
+        (point["errors"].as_u64(), point["unsent"].as_u64()),
+        (Some(0), Some(0))
+    );
+    if let Some(missed) = knee["missed"].as_u64() {
+        assert!(missed > held);
+        let point = curve.iter().find(|p| rate(p) == missed).unwrap();
+        assert!(point["missed"].is_string(), "{point}");
+    }
+    assert!(stdout.contains("knee "), "{stdout}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -76,8 +76,42 @@ fn fixture(root: &Path) -> PathBuf {
     criterion
 }
 
-fn hrefs(html: &str) -> Vec<String> {
-    html.split("href=\"")
+/// Two `aerobench run` results, closed loop and open loop, and one `aerobench knee` result.
+fn runs_and_knee(root: &Path) {
+    let run = |rate: Option<u64>, p99: u64| {
+        serde_json::json!({
+            "knobs": {"mode": "async", "tasks": 8, "rate": rate, "batch_size": 1},
+            "outcome": {
+                "tps": 5000.0, "errors": 0, "timeouts": 0, "mismatches": 0,
+                "latency_ns": {"p50": 50_000, "p99": p99, "p999": 2 * p99},
+                "distribution": {"response": [[0.0, 20_000.0], [90.0, 70_000.0], [99.0, p99 as f64], [100.0, 3.0 * p99 as f64]]}
+            },
+            "seconds": [
+                {"tps": 4900.0, "latency_ns": {"p99": p99}},
+                {"tps": 5100.0, "latency_ns": {"p99": p99 + 5_000}}
+            ]
+        })
+    };
+    let knee = serde_json::json!({
+        "sla": {"p99_ns": 1_000_000},
+        "knee": {"ceiling": 9000.0, "held": 6000, "missed": 7000, "curve": [
+            {"rate": 3000, "latency_ns": {"p50": 50_000, "p99": 120_000, "p999": 300_000}},
+            {"rate": 6000, "latency_ns": {"p50": 60_000, "p99": 400_000, "p999": 900_000}},
+            {"rate": 7000, "latency_ns": {"p50": 90_000, "p99": 3_000_000, "p999": 9_000_000}}
+        ]}
+    });
+    for (path, doc) in [
+        ("runs/a-closed.json", run(None, 100_000)),
+        ("runs/b-open.json", run(Some(5000), 400_000)),
+        ("knees/c-knee.json", knee),
+    ] {
+        write_atomically(&root.join(path), &serde_json::to_vec(&doc).unwrap()).unwrap();
+    }
+}
+
+/// The values of every `attribute="…"` in `html`.
+fn attributes(html: &str, attribute: &str) -> Vec<String> {
+    html.split(&format!("{attribute}=\""))
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_string)
@@ -94,9 +128,27 @@ fn report_renders_in_chromium_with_every_link_resolving() {
         out_dir: root.join("report"),
         compare: Some(("A".into(), "B".into())),
     };
+    runs_and_knee(&root);
     let index = write(&options).unwrap();
     let html = std::fs::read_to_string(&index).unwrap();
-    let links = hrefs(&html);
+    let images = attributes(&html, "src");
+    for plot in [
+        "plots/distribution.svg",
+        "plots/a-closed.svg",
+        "plots/b-open.svg",
+        "plots/c-knee.svg",
+    ] {
+        assert!(images.iter().any(|i| i == plot), "{plot} in {images:?}");
+    }
+    for image in &images {
+        let svg = std::fs::read_to_string(options.out_dir.join(image)).unwrap();
+        assert!(svg.starts_with("<svg"), "{image} is an SVG");
+    }
+    assert!(
+        html.contains("<td>6000/s</td><td>7000/s</td>"),
+        "the knee's bracket"
+    );
+    let links = attributes(&html, "href");
     assert!(
         links.len() >= 20,
         "links to Criterion pages and flamegraphs: {links:?}"
@@ -140,7 +192,7 @@ fn report_renders_in_chromium_with_every_link_resolving() {
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(
-        dom.contains("<table>") && dom.contains("Where one get"),
+        dom.contains("<table>") && dom.contains("Where one get") && dom.contains("Knees"),
         "Chromium rendered the page"
     );
     let screenshot = root.join("screenshot.png");

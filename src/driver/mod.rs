@@ -33,7 +33,7 @@ pub use backend::{AsyncClient, Backend, BlockingBackend, Calls, Ready, SyncClien
 pub use error::{ConfigError, SeedError};
 pub use policy::{DEFAULT_TIMEOUT_MS, Policies, Pool};
 
-use crate::stats::{Call, Figures, Row};
+use crate::stats::{Call, Curve, Figures, Row};
 use crate::workload::keys::Sequence;
 use crate::workload::{Access, Picker, Workload};
 use pace::Schedule;
@@ -123,6 +123,16 @@ pub struct Run {
     pub abandoned: usize,
     /// How an open-loop run kept its schedule; `None` in a closed loop.
     pub open_loop: Option<OpenLoop>,
+    /// The measured span's percentile curves, for a percentile plot.
+    pub distribution: Distribution,
+}
+
+/// Percentile curves of a run's response and (open loop) service times.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Distribution {
+    pub response: Curve,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<Curve>,
 }
 
 /// How an open-loop run kept its schedule.
@@ -268,7 +278,12 @@ pub fn run_threads<B: BlockingBackend>(
 fn finish(ticker: Ticker<'_>, shared: &Shared, abandoned: usize) -> Run {
     let ticks = ticker.finish();
     let timeline = shared.recorder.timeline();
+    let all = ticks.total.total();
     Run {
+        distribution: Distribution {
+            response: all.latency.curve(),
+            service: (all.service.count() > 0).then(|| all.service.curve()),
+        },
         total: Figures::of(&ticks.total, timeline.end - timeline.measure),
         seconds: ticks.seconds,
         cpu: ticks.cpu,

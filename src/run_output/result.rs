@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::clock::utc_stamp;
 use crate::driver::bare::Bare;
-use crate::driver::{Mode, OpenLoop, Pool, Run};
+use crate::driver::{Distribution, Mode, OpenLoop, Pool, Run};
 use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
 use crate::op_counters::OpCounters;
@@ -56,6 +56,8 @@ pub struct Outcome {
     pub abandoned: usize,
     /// How an open-loop run kept its schedule; `null` for a closed loop.
     pub open_loop: Option<Schedule>,
+    /// Percentile curves of the measured span, for the report's percentile plot.
+    pub distribution: Distribution,
 }
 
 /// How an open-loop run kept its schedule.
@@ -93,6 +95,7 @@ impl Outcome {
             connections_opened: connections.map(|(b, a)| a.saturating_sub(b)),
             abandoned: run.abandoned,
             open_loop: run.open_loop.map(|asked| Schedule::of(asked, &run.total)),
+            distribution: run.distribution.clone(),
         }
     }
 }
@@ -202,6 +205,7 @@ mod tests {
             connections_opened: None,
             abandoned: 0,
             open_loop: None,
+            distribution: Default::default(),
         };
         let doc = Document {
             fingerprint: &fp,

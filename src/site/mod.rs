@@ -6,6 +6,7 @@
 //! always say the same thing. The page is static: inline CSS, no script, no network; links
 //! are relative and only made to files that exist, so it opens from the file system.
 
+pub mod plots;
 pub mod waterfall;
 
 use std::path::{Component, Path, PathBuf};
@@ -54,15 +55,15 @@ pub struct Table {
     pub intro: String,
     pub headers: Vec<&'static str>,
     pub rows: Vec<Vec<Cell>>,
-    /// An image file beside the page, shown under the title.
-    pub image: Option<String>,
+    /// Image files beside the page, shown under the title.
+    pub images: Vec<String>,
 }
 
 /// Why no report was written.
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {
     #[error(
-        "no Criterion results under {}: run `cargo bench` (or `cargo bench -- --quick`) first",
+        "no Criterion results under {} and no run results: run `cargo bench` (or `cargo bench -- --quick`) or `aerobench run` first",
         .0.display()
     )]
     NoResults(PathBuf),
@@ -70,10 +71,14 @@ pub enum SiteError {
     Write(#[from] WriteError),
 }
 
-/// Builds the report; returns the path of `index.html`.
+/// Builds the report; returns the path of `index.html`. A report of runs and knees alone
+/// (no `cargo bench` yet) leaves out the sections that need Criterion's results.
 pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
     let results = criterion_results::load(&options.criterion_dir, "new");
-    if results.is_empty() {
+    if results.is_empty()
+        && json_files(&options.runs_dir).is_empty()
+        && json_files(&knees_dir(options)).is_empty()
+    {
         return Err(SiteError::NoResults(options.criterion_dir.clone()));
     }
     let mut tables = vec![run_table(options)];
@@ -86,8 +91,11 @@ pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
         )?;
         tables.push(layer_table(&stack, server.err()));
     }
-    tables.push(batch_table(&results));
-    tables.push(workload_table(options));
+    if !results.is_empty() {
+        tables.push(batch_table(&results));
+    }
+    tables.push(workload_table(options)?);
+    tables.push(knee_table(options)?);
     if let Some((a, b)) = &options.compare {
         tables.push(comparison_table(options, a, b));
     }
@@ -132,7 +140,7 @@ fn run_table(options: &Options) -> Table {
             .into_iter()
             .map(|(k, v)| vec![k.into(), v.into()])
             .collect(),
-        image: None,
+        images: Vec::new(),
     }
 }
 
@@ -173,7 +181,7 @@ fn layer_table(stack: &[waterfall::Layer], server_unknown: Option<String>) -> Ta
                 ]
             })
             .collect(),
-        image: Some("waterfall.svg".into()),
+        images: vec!["waterfall.svg".into()],
     }
 }
 
@@ -211,12 +219,13 @@ fn batch_table(results: &[BenchResult]) -> Table {
             "sizes",
         ],
         rows,
-        image: None,
+        images: Vec::new(),
     }
 }
 
-fn workload_table(options: &Options) -> Table {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&options.runs_dir)
+/// The JSON files in `dir`, by name, with their parsed content (unreadable ones skipped).
+fn json_files(dir: &Path) -> Vec<(PathBuf, serde_json::Value)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
                 .map(|e| e.path())
@@ -225,18 +234,62 @@ fn workload_table(options: &Options) -> Table {
         })
         .unwrap_or_default();
     files.sort();
-    let rows = files
-        .iter()
+    files
+        .into_iter()
         .filter_map(|path| {
-            let doc: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-            Some(workload_row(&doc, relative_link(&options.out_dir, path)))
+            let doc = serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
+            Some((path, doc))
         })
+        .collect()
+}
+
+/// The file name without its extension.
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// Writes `drawn` (if a plot was drawn) to `plots/<name>.svg` beside the page and returns
+/// its relative path; a plot the library fails to draw is left out of the page.
+fn save_plot(
+    options: &Options,
+    name: &str,
+    drawn: Option<plots::Drawn>,
+) -> Result<Option<String>, SiteError> {
+    let Some(Ok(svg)) = drawn else {
+        return Ok(None);
+    };
+    let relative = format!("plots/{name}.svg");
+    write_atomically(&options.out_dir.join(&relative), svg.as_bytes())?;
+    Ok(Some(relative))
+}
+
+fn workload_table(options: &Options) -> Result<Table, SiteError> {
+    let runs = json_files(&options.runs_dir);
+    let lines: Vec<plots::Line> = runs
+        .iter()
+        .filter_map(|(path, doc)| plots::Line::of(&stem(path), doc))
         .collect();
-    Table {
+    let mut images: Vec<String> = save_plot(options, "distribution", plots::distribution(&lines))?
+        .into_iter()
+        .collect();
+    for (path, doc) in &runs {
+        images.extend(save_plot(
+            options,
+            &stem(path),
+            plots::seconds(&stem(path), doc),
+        )?);
+    }
+    let rows = runs
+        .iter()
+        .map(|(path, doc)| workload_row(doc, relative_link(&options.out_dir, path)))
+        .collect();
+    Ok(Table {
         title: "Workloads".into(),
         intro: format!(
-            "Closed-loop runs of `aerobench run`, one row per JSON result in {}.",
+            "Runs of `aerobench run`, one row per JSON result in {}. Closed-loop latency runs \
+             from each call's send; an open-loop run's (at a fixed rate, dashed in the \
+             percentile plot) is response time, from the instant each call was due.",
             options.runs_dir.display()
         ),
         headers: vec![
@@ -250,8 +303,66 @@ fn workload_table(options: &Options) -> Table {
             "mismatches",
         ],
         rows,
-        image: None,
+        images,
+    })
+}
+
+/// Where `aerobench knee` saves: `knees/` beside the runs' folder.
+fn knees_dir(options: &Options) -> PathBuf {
+    options.runs_dir.with_file_name("knees")
+}
+
+/// The knees found by `aerobench knee`.
+fn knee_table(options: &Options) -> Result<Table, SiteError> {
+    let dir = knees_dir(options);
+    let knees = json_files(&dir);
+    let mut images = Vec::new();
+    for (path, doc) in &knees {
+        images.extend(save_plot(
+            options,
+            &stem(path),
+            plots::knee(&stem(path), doc),
+        )?);
     }
+    let rate = |v: &serde_json::Value| v.as_u64().map_or("none".into(), |r| format!("{r}/s"));
+    let rows = knees
+        .iter()
+        .map(|(path, doc)| {
+            let knee = &doc["knee"];
+            let sla = ["p50_ns", "p99_ns", "p999_ns"]
+                .iter()
+                .filter_map(|k| {
+                    Some(format!(
+                        "{} ≤ {:.0} µs",
+                        &k[..k.len() - 3],
+                        doc["sla"][k].as_f64()? / 1000.0
+                    ))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                Cell {
+                    text: stem(path),
+                    link: Some(relative_link(&options.out_dir, path)),
+                },
+                sla.into(),
+                format!("{:.0}/s", knee["ceiling"].as_f64().unwrap_or(f64::NAN)).into(),
+                rate(&knee["held"]).into(),
+                rate(&knee["missed"]).into(),
+            ]
+        })
+        .collect();
+    Ok(Table {
+        title: "Knees".into(),
+        intro: format!(
+            "Results of `aerobench knee` in {}: the highest rate that held the SLA, and the \
+             lowest above it that missed; the knee lies between them.",
+            dir.display()
+        ),
+        headers: vec!["result", "SLA", "closed-loop ceiling", "held", "missed"],
+        rows,
+        images,
+    })
 }
 
 fn workload_row(doc: &serde_json::Value, link: String) -> Vec<Cell> {
@@ -274,6 +385,9 @@ fn workload_row(doc: &serde_json::Value, link: String) -> Vec<Cell> {
         ("max_conns_per_node", "max conns"),
     ] {
         mode.push_str(&format!(", {label} {}", knobs[knob]));
+    }
+    if let Some(rate) = knobs["rate"].as_u64() {
+        mode.push_str(&format!(", open loop {rate}/s"));
     }
     if knobs["self_overhead"].as_bool() == Some(true) {
         mode.push_str(", self-overhead");
@@ -343,7 +457,7 @@ fn comparison_table(options: &Options, a: &str, b: &str) -> Table {
             "smallest detectable",
         ],
         rows,
-        image: None,
+        images: Vec::new(),
     }
 }
 
@@ -378,7 +492,7 @@ fn group_tables(options: &Options, results: &[BenchResult]) -> Vec<Table> {
                 .filter(|r| r.group == group)
                 .map(|r| benchmark_row(options, r))
                 .collect(),
-            image: None,
+            images: Vec::new(),
         })
         .collect()
 }
@@ -452,7 +566,7 @@ fn html(tables: &[Table]) -> String {
         if !t.intro.is_empty() {
             page.push_str(&format!("<p class=\"intro\">{}</p>\n", escape(&t.intro)));
         }
-        if let Some(image) = &t.image {
+        for image in &t.images {
             page.push_str(&format!(
                 "<p><img src=\"{}\" alt=\"{}\"></p>\n",
                 escape(image),
@@ -494,7 +608,7 @@ fn markdown(tables: &[Table]) -> String {
         if !t.intro.is_empty() {
             out.push_str(&format!("{}\n\n", t.intro));
         }
-        if let Some(image) = &t.image {
+        for image in &t.images {
             out.push_str(&format!("![{}]({image})\n\n", t.title));
         }
         if t.rows.is_empty() {

@@ -63,6 +63,30 @@ impl Latency {
     }
 }
 
+/// A percentile curve: `[percentile, nanoseconds]` pairs, ascending.
+pub type Curve = Vec<[f64; 2]>;
+
+impl Latency {
+    /// The latency at the percentiles a percentile plot draws, 1 − 10^(−k/4) for k = 0, 1, …
+    /// while at least one call lies beyond it, then the exact maximum at 100.
+    pub fn curve(&self) -> Curve {
+        let count = self.count() as f64;
+        if count == 0.0 {
+            return Curve::new();
+        }
+        let mut curve: Curve = (0..)
+            .map(|k| 1.0 - 10f64.powf(-f64::from(k) / 4.0))
+            .take_while(|q| (1.0 - q) * count >= 1.0)
+            .map(|q| {
+                let ns = self.histogram.value_at_quantile(q).min(self.max);
+                [q * 100.0, ns as f64]
+            })
+            .collect();
+        curve.push([100.0, self.max as f64]);
+        curve
+    }
+}
+
 /// Latency percentiles in nanoseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Percentiles {
@@ -96,6 +120,27 @@ mod tests {
         ] {
             assert!(got.abs_diff(want) <= want / 1000, "{got} vs {want}");
         }
+    }
+
+    #[test]
+    fn the_curve_climbs_to_the_maximum() {
+        let mut l = Latency::default();
+        (1..=10_000).for_each(|v| l.record(v * 1000));
+        let curve = l.curve();
+        assert_eq!(curve[0][0], 0.0);
+        assert_eq!(curve.last().unwrap(), &[100.0, 10_000_000.0]);
+        assert!(
+            curve
+                .windows(2)
+                .all(|w| w[0][0] < w[1][0] && w[0][1] <= w[1][1])
+        );
+        let p99 = curve.iter().find(|p| (p[0] - 99.0).abs() < 1e-9).unwrap();
+        assert!((p99[1] - 9_900_000.0).abs() <= 9_900.0, "{p99:?}");
+        assert!(
+            curve.iter().all(|p| p[0] <= 99.99 || p[0] == 100.0),
+            "one call in 10,000"
+        );
+        assert!(Latency::default().curve().is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod latency;
 pub mod outcome;
 
 pub use figures::Figures;
-pub use latency::{Latency, Percentiles};
+pub use latency::{Curve, Latency, Percentiles};
 pub use outcome::{Counts, Failure, Row};
 
 use std::time::Duration;

@@ -1,13 +1,18 @@
 //! `aerobench`: the suite's command line.
 //!
-//! - `run`: a closed-loop workload with a ticker, a summary and a JSON result.
+//! - `run`: a workload, closed loop or at a fixed rate, with a ticker, a summary and a JSON
+//!   result.
+//! - `knee`: the highest rate whose response times hold an SLA.
 //! - `report`: the HTML and Markdown report of the last benchmark run.
 //! - `baselines`: two saved Criterion baselines compared benchmark by benchmark.
 //! - `diff-flamegraph`: a differential flamegraph from two folded-stack files.
 //! - `compare`: two commits, or two clients, built and compared benchmark by benchmark.
+//! - `diff`: two `run` results compared metric by metric, with an interval and a verdict.
 
 mod analyze;
 mod compare;
+mod diff;
+mod knee;
 mod run;
 
 use aerobench::exit_with;
@@ -33,6 +38,8 @@ struct Cli {
 enum Command {
     /// Runs a workload, closed loop or at a fixed rate, and reports TPS, latency and errors.
     Run(run::RunArgs),
+    /// Finds the highest rate whose response times hold an SLA (e.g. --sla-p99 1ms).
+    Knee(knee::KneeArgs),
     /// Writes reports/<name>/index.html and summary.md from the last benchmark run.
     Report(analyze::ReportArgs),
     /// Compares two saved Criterion baselines: change, confidence interval, verdict.
@@ -41,15 +48,19 @@ enum Command {
     DiffFlamegraph(analyze::DiffArgs),
     /// Compares two commits (or with --client two aerospike-core sources) benchmark by benchmark.
     Compare(compare::CompareArgs),
+    /// Compares two `aerobench run` results: per metric the change, a 95% interval from the per-second windows, and a verdict.
+    Diff(diff::DiffArgs),
 }
 
 fn main() {
     let result = match parse().command {
         Command::Run(args) => run::main(&args),
+        Command::Knee(args) => knee::main(&args),
         Command::Report(args) => analyze::report(&args),
         Command::Baselines(args) => analyze::baselines(&args),
         Command::DiffFlamegraph(args) => analyze::diff_flamegraph(&args),
         Command::Compare(args) => compare::main(args),
+        Command::Diff(args) => diff::main(&args),
     };
     if let Err(e) = result {
         exit_with(e);

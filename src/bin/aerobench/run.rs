@@ -54,7 +54,7 @@ pub struct RunArgs {
     /// tasks; latency is then response time, from each call's due instant, with service
     /// time (from its send) beside it. Without it, a closed loop.
     #[arg(long, value_parser = RangedU64ValueParser::<u64>::new().range(1..=100_000_000))]
-    rate: Option<u64>,
+    pub rate: Option<u64>,
     /// Client max_conns_per_node.
     #[arg(long, default_value_t = Pool::default().max_conns_per_node, value_parser = RangedU64ValueParser::<usize>::new().range(1..=65_535))]
     max_conns: usize,
@@ -76,16 +76,16 @@ pub struct RunArgs {
     /// Replace the client call with a ready future, measuring the harness's own cost (a
     /// lower bound: a ready future shows none of the costs real I/O brings).
     #[arg(long)]
-    self_overhead: bool,
+    pub self_overhead: bool,
     /// Run the bare reference instead: the same calls with nothing around them but a
     /// counter (no latency, no checks, no ticker); a normal run's TPS and CPU/op against
     /// this one's are the harness's cost.
     #[arg(long, conflicts_with_all = ["self_overhead", "rate"])]
-    bare: bool,
+    pub bare: bool,
 }
 
 impl RunArgs {
-    fn config(&self) -> anyhow::Result<(Config, Pool)> {
+    pub fn config(&self) -> anyhow::Result<(Config, Pool)> {
         if self.threads.is_some() && self.workers != 0 {
             anyhow::bail!(
                 "--workers sizes the runtime of async tasks; with --threads the blocking client \
@@ -122,7 +122,7 @@ impl RunArgs {
     }
 
     /// Every knob, for the summary and the JSON result.
-    fn knobs(&self, config: &Config, pool: Pool) -> Knobs {
+    pub fn knobs(&self, config: &Config, pool: Pool) -> Knobs {
         Knobs {
             mode: config.mode,
             workload: config.workload,
@@ -145,54 +145,38 @@ impl RunArgs {
 /// Runs the workload `args` describes: one-line errors for bad knobs or targets.
 pub fn main(args: &RunArgs) -> anyhow::Result<()> {
     let (config, pool) = args.config()?;
-    run(args, &config, pool)
-}
-
-fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
-    let target = Target::from_env()?;
-    let runtime = driver::runtime(args.workers)
-        .map_err(|e| anyhow::anyhow!("cannot start a Tokio runtime: {e}"))?;
-    let mut policy = target.client_policy();
-    pool.apply(&mut policy);
-    let client = Arc::new(runtime.block_on(target.connect(&policy))?);
-    let fingerprint = runtime.block_on(target.fingerprint(&client));
-    println!("aerobench: measuring against {fingerprint}");
-    let knobs = args.knobs(config, pool);
-    // Counted in bare runs too, so a run and its bare reference carry the same cost.
-    op_counters::set_counting(true);
-    if args.seed {
-        seed(&runtime, &client, config)?;
-    }
+    let session = Session::open(args, &config, pool)?;
+    let knobs = args.knobs(&config, pool);
     println!("{}", summary::heading(&knobs));
     if args.bare {
-        let bare = measure_bare(&runtime, &target, &policy, client, config)?;
+        let bare = session.measure_bare(&config)?;
         print!("{}", summary::bare_block(&knobs, &bare));
         let document = BareDocument {
-            fingerprint: &fingerprint,
+            fingerprint: &session.fingerprint,
             knobs: &knobs,
             bare: BareOutcome::of(&bare),
         };
-        return save(args, &knobs, &document);
+        return save(
+            args,
+            result::default_path(&knobs, SystemTime::now()),
+            &document,
+        );
     }
-    let opened = || runtime.block_on(op_counters::connections_opened(&client));
-    let before = opened();
-    let run = measure(
-        &runtime,
-        &target,
-        &policy,
-        client.clone(),
-        config,
-        args.self_overhead,
-    )?;
-    let outcome = Outcome::of(&run, before.zip(opened()));
+    let before = session.connections_opened();
+    let run = session.measure(&config, args.self_overhead, &mut print_tick)?;
+    let outcome = Outcome::of(&run, before.zip(session.connections_opened()));
     print!("{}", summary::block(&knobs, &outcome));
     let document = Document {
-        fingerprint: &fingerprint,
+        fingerprint: &session.fingerprint,
         knobs: &knobs,
         outcome: &outcome,
         seconds: &run.seconds,
     };
-    save(args, &knobs, &document)?;
+    save(
+        args,
+        result::default_path(&knobs, SystemTime::now()),
+        &document,
+    )?;
     match outcome.figures.mismatches {
         0 => Ok(()),
         n => Err(anyhow::anyhow!(
@@ -202,82 +186,124 @@ fn run(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<()> {
     }
 }
 
-/// Writes the JSON result where `--json` says, or under reports/runs/, and says where.
-fn save(args: &RunArgs, knobs: &Knobs, document: &impl serde::Serialize) -> anyhow::Result<()> {
-    let path = args
-        .json
-        .clone()
-        .unwrap_or_else(|| result::default_path(knobs, SystemTime::now()));
+/// Prints a window's ticker line as it closes.
+fn print_tick(k: usize, f: &Figures) {
+    println!("{}", ticker::line(k, f));
+    let _ = std::io::stdout().flush();
+}
+
+/// A connected client and what it measures against, ready for runs.
+pub struct Session {
+    target: Target,
+    runtime: tokio::runtime::Runtime,
+    policy: aerospike_core::ClientPolicy,
+    client: Arc<aerospike_core::Client>,
+    pub fingerprint: aerobench::meta::Fingerprint,
+}
+
+impl Session {
+    /// Connects to the target, says what it measures against, and seeds if asked.
+    pub fn open(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<Session> {
+        let target = Target::from_env()?;
+        let runtime = driver::runtime(args.workers)
+            .map_err(|e| anyhow::anyhow!("cannot start a Tokio runtime: {e}"))?;
+        let mut policy = target.client_policy();
+        pool.apply(&mut policy);
+        let client = Arc::new(runtime.block_on(target.connect(&policy))?);
+        let fingerprint = runtime.block_on(target.fingerprint(&client));
+        println!("aerobench: measuring against {fingerprint}");
+        // Counted in bare runs too, so a run and its bare reference carry the same cost.
+        op_counters::set_counting(true);
+        let session = Session {
+            target,
+            runtime,
+            policy,
+            client,
+            fingerprint,
+        };
+        if args.seed {
+            session.seed(config)?;
+        }
+        Ok(session)
+    }
+
+    /// Connections the cluster has accepted so far, where it says.
+    fn connections_opened(&self) -> Option<u64> {
+        self.runtime
+            .block_on(op_counters::connections_opened(&self.client))
+    }
+
+    fn seed(&self, config: &Config) -> anyhow::Result<()> {
+        let progress = Progress::new("seeding", config.workload.keys);
+        let mut done = 0;
+        self.runtime
+            .block_on(driver::seed::seed_client(&self.client, config, &mut |n| {
+                done = n;
+                progress.update(n);
+            }))?;
+        progress.finish(done);
+        Ok(())
+    }
+
+    /// Runs the bare reference loop in the configured mode.
+    fn measure_bare(&self, config: &Config) -> anyhow::Result<Bare> {
+        Ok(match config.mode {
+            Mode::Async { tasks } => {
+                driver::bare::run_tasks(&self.runtime, self.client.clone(), config, tasks)
+            }
+            Mode::Sync { threads } => driver::bare::run_threads(
+                &self.target.connect_blocking(&self.policy)?,
+                config,
+                threads,
+            ),
+        })
+    }
+
+    /// Runs the measured loop in the configured mode; `tick` sees each window.
+    pub fn measure(
+        &self,
+        config: &Config,
+        self_overhead: bool,
+        tick: &mut dyn FnMut(usize, &Figures),
+    ) -> anyhow::Result<Run> {
+        let calls = config.calls();
+        Ok(match (config.mode, self_overhead) {
+            (Mode::Async { tasks }, false) => {
+                let backend = Arc::new(AsyncClient {
+                    client: self.client.clone(),
+                    calls,
+                });
+                self.runtime
+                    .block_on(driver::run_tasks(backend, config, tasks, tick))
+            }
+            (Mode::Async { tasks }, true) => self.runtime.block_on(driver::run_tasks(
+                Arc::new(Ready { calls }),
+                config,
+                tasks,
+                tick,
+            )),
+            (Mode::Sync { threads }, false) => {
+                let backend = SyncClient {
+                    client: Arc::new(self.target.connect_blocking(&self.policy)?),
+                    calls,
+                };
+                driver::run_threads(&backend, config, threads, tick)
+            }
+            (Mode::Sync { threads }, true) => {
+                driver::run_threads(&Ready { calls }, config, threads, tick)
+            }
+        })
+    }
+}
+
+/// Writes the JSON result where `--json` says, or at `default`, and says where.
+pub fn save(
+    args: &RunArgs,
+    default: PathBuf,
+    document: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    let path = args.json.clone().unwrap_or(default);
     result::write(&path, document)?;
     println!("{:<12}{}", "result", path.display());
     Ok(())
-}
-
-/// Runs the bare reference loop in the configured mode.
-fn measure_bare(
-    runtime: &tokio::runtime::Runtime,
-    target: &Target,
-    policy: &aerospike_core::ClientPolicy,
-    client: Arc<aerospike_core::Client>,
-    config: &Config,
-) -> anyhow::Result<Bare> {
-    Ok(match config.mode {
-        Mode::Async { tasks } => driver::bare::run_tasks(runtime, client, config, tasks),
-        Mode::Sync { threads } => {
-            driver::bare::run_threads(&target.connect_blocking(policy)?, config, threads)
-        }
-    })
-}
-
-fn seed(
-    runtime: &tokio::runtime::Runtime,
-    client: &Arc<aerospike_core::Client>,
-    config: &Config,
-) -> anyhow::Result<()> {
-    let progress = Progress::new("seeding", config.workload.keys);
-    let mut done = 0;
-    runtime.block_on(driver::seed::seed_client(client, config, &mut |n| {
-        done = n;
-        progress.update(n);
-    }))?;
-    progress.finish(done);
-    Ok(())
-}
-
-/// Runs the measured loop in the configured mode, printing a ticker line per second.
-fn measure(
-    runtime: &tokio::runtime::Runtime,
-    target: &Target,
-    policy: &aerospike_core::ClientPolicy,
-    client: Arc<aerospike_core::Client>,
-    config: &Config,
-    self_overhead: bool,
-) -> anyhow::Result<Run> {
-    let mut tick = |k: usize, f: &Figures| {
-        println!("{}", ticker::line(k, f));
-        let _ = std::io::stdout().flush();
-    };
-    let calls = config.calls();
-    Ok(match (config.mode, self_overhead) {
-        (Mode::Async { tasks }, false) => {
-            let backend = Arc::new(AsyncClient { client, calls });
-            runtime.block_on(driver::run_tasks(backend, config, tasks, &mut tick))
-        }
-        (Mode::Async { tasks }, true) => runtime.block_on(driver::run_tasks(
-            Arc::new(Ready { calls }),
-            config,
-            tasks,
-            &mut tick,
-        )),
-        (Mode::Sync { threads }, false) => {
-            let backend = SyncClient {
-                client: Arc::new(target.connect_blocking(policy)?),
-                calls,
-            };
-            driver::run_threads(&backend, config, threads, &mut tick)
-        }
-        (Mode::Sync { threads }, true) => {
-            driver::run_threads(&Ready { calls }, config, threads, &mut tick)
-        }
-    })
 }

@@ -1,0 +1,639 @@
+//! Two `aerobench run` results compared metric by metric (`aerobench diff`): for TPS and the
+//! latency percentiles, each run's mean over its per-second windows, the change from A to
+//! B, a 95% interval of that change, and a verdict.
+//!
+//! The per-second windows are the only repeated measurements a result holds, so they are
+//! the samples: the interval is Welch's t interval on the difference of the two means (two
+//! runs need not vary alike), divided by A's mean. It shows the noise within each run, not
+//! the drift between runs (a machine slower all afternoon moves every window of one run),
+//! and neighbouring seconds are not independent; an A/A pair of runs shows how far to
+//! trust it on a given machine.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::latency;
+use crate::criterion_results::compare::Verdict;
+use crate::criterion_results::student;
+use crate::meta::Fingerprint;
+use crate::workload::Access;
+
+/// The verdict of a figure a run holds once (CPU per op): one value per side has no spread.
+pub const NO_INTERVAL: &str = "no interval (one value per run)";
+/// The knobs the heading names; the rest are printed only where the runs differ in them.
+const SHORT_KNOBS: [&str; 9] = [
+    "mode",
+    "tasks",
+    "threads",
+    "workload",
+    "keys",
+    "object",
+    "batch_size",
+    "rate",
+    "duration_s",
+];
+
+/// A per-second figure: its name, its unit, and how it is read from a window.
+type Figure = (&'static str, Unit, fn(&Window) -> f64);
+
+/// The figures compared over all calls.
+const TOTALS: [Figure; 4] = [
+    ("TPS", Unit::PerSecond, |w| w.tps),
+    ("p50", Unit::Nanos, |w| w.latency_ns.p50 as f64),
+    ("p99", Unit::Nanos, |w| w.latency_ns.p99 as f64),
+    ("p99.9", Unit::Nanos, |w| w.latency_ns.p999 as f64),
+];
+/// The figures compared per kind of call: fewer, since each kind holds part of the calls.
+const PER_KIND: [Figure; 2] = [
+    ("TPS", Unit::PerSecond, |w| w.tps),
+    ("p99", Unit::Nanos, |w| w.latency_ns.p99 as f64),
+];
+
+/// Why two files are not compared. Each message is one line naming the file or the
+/// difference, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{} is a bare run's result (a count, no per-second windows): compare results of `aerobench run` without --bare",
+        path.display()
+    )]
+    Bare { path: PathBuf },
+    #[error("{} is not an `aerobench run` result: {reason}", path.display())]
+    NotAResult { path: PathBuf, reason: String },
+    #[error(
+        "{} has {windows} per-second window(s) with calls, too few for an interval: run it with -d 2 or more",
+        path.display()
+    )]
+    TooShort { path: PathBuf, windows: usize },
+    #[error("{differences}: the runs are not comparable; pass --force to compare anyway")]
+    NotComparable { differences: String },
+}
+
+/// What diff reads of a result file; the other fields are left unread.
+#[derive(Deserialize)]
+struct Run {
+    fingerprint: Fingerprint,
+    knobs: Map<String, Value>,
+    outcome: Outcome,
+    seconds: Vec<Window>,
+}
+
+#[derive(Deserialize)]
+struct Outcome {
+    cpu_ns_per_op: f64,
+}
+
+/// One per-second window, or one kind's part of it.
+#[derive(Deserialize)]
+struct Window {
+    tps: f64,
+    calls: u64,
+    latency_ns: Percentiles,
+    #[serde(default)]
+    kinds: BTreeMap<String, Window>,
+}
+
+#[derive(Deserialize)]
+struct Percentiles {
+    p50: u64,
+    p99: u64,
+    p999: u64,
+}
+
+/// What a figure counts, which says how it is printed and which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Calls per second: higher is better.
+    PerSecond,
+    /// A time: lower is better.
+    Nanos,
+}
+
+/// One metric of both runs.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub metric: String,
+    pub unit: Unit,
+    /// A's mean over its windows (or its whole-run figure).
+    pub a: f64,
+    pub b: f64,
+    /// (B − A) / A.
+    pub change: f64,
+    /// The 95% interval of `change`; `None` where each run holds one value.
+    pub interval: Option<(f64, f64)>,
+}
+
+impl Row {
+    /// Improved or regressed when the interval excludes no change, by the way the metric
+    /// is better; `None` without an interval.
+    pub fn verdict(&self) -> Option<Verdict> {
+        let (low, high) = self.interval?;
+        let (low, high) = match self.unit {
+            Unit::PerSecond => (low, high),
+            Unit::Nanos => (-high, -low),
+        };
+        Some(if low > 0.0 {
+            Verdict::Improved
+        } else if high < 0.0 {
+            Verdict::Regressed
+        } else {
+            Verdict::WithinNoise
+        })
+    }
+
+    pub fn verdict_text(&self) -> &'static str {
+        self.verdict().map_or(NO_INTERVAL, Verdict::label)
+    }
+
+    fn cells(&self) -> [String; 6] {
+        let value = |v: f64| match self.unit {
+            Unit::PerSecond => format!("{v:.0}"),
+            Unit::Nanos => latency(v.round() as u64),
+        };
+        let interval = self.interval.map_or("-".into(), |(low, high)| {
+            format!("[{:+.2}%, {:+.2}%]", low * 100.0, high * 100.0)
+        });
+        [
+            self.metric.clone(),
+            value(self.a),
+            value(self.b),
+            format!("{:+.2}%", self.change * 100.0),
+            interval,
+            self.verdict_text().into(),
+        ]
+    }
+}
+
+/// Both runs compared.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    /// What is compared: both files, their fingerprints, the knobs.
+    pub heading: String,
+    /// With `--force`: what differs between the runs, so that the table is read with it.
+    pub warning: Option<String>,
+    pub rows: Vec<Row>,
+}
+
+impl Diff {
+    /// The heading, the warning, and the table (Markdown, its columns aligned).
+    pub fn render(&self) -> String {
+        let mut out = format!("{}\n", self.heading);
+        if let Some(warning) = &self.warning {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+        let head = ["metric", "A", "B", "change", "95% interval", "verdict"].map(String::from);
+        let rows: Vec<[String; 6]> = std::iter::once(head)
+            .chain(self.rows.iter().map(Row::cells))
+            .collect();
+        out.push_str(&table(&rows));
+        out
+    }
+}
+
+/// Compares the results at `a` and `b`. Runs whose fingerprints or knobs differ are
+/// refused, since the change would be that difference's; `force` compares them anyway,
+/// with a warning naming it.
+pub fn compare(a: &Path, b: &Path, force: bool) -> Result<Diff, DiffError> {
+    let (run_a, run_b) = (load(a)?, load(b)?);
+    let differences = differences(&run_a, &run_b);
+    if !differences.is_empty() && !force {
+        return Err(DiffError::NotComparable { differences });
+    }
+    Ok(Diff {
+        heading: heading(a, &run_a, b, &run_b),
+        warning: (!differences.is_empty())
+            .then(|| format!("{differences}; compared anyway (--force)")),
+        rows: rows(&run_a, &run_b),
+    })
+}
+
+/// The run at `path`, with at least two windows that saw calls.
+fn load(path: &Path) -> Result<Run, DiffError> {
+    let bytes = std::fs::read(path).map_err(|source| DiffError::Unreadable {
+        path: path.into(),
+        source,
+    })?;
+    let not_a_result = |e: serde_json::Error| DiffError::NotAResult {
+        path: path.into(),
+        reason: e.to_string(),
+    };
+    let value: Value = serde_json::from_slice(&bytes).map_err(not_a_result)?;
+    if value.get("bare").is_some() {
+        return Err(DiffError::Bare { path: path.into() });
+    }
+    let run: Run = serde_json::from_value(value).map_err(not_a_result)?;
+    let windows = active(&run, None).len();
+    if windows < 2 {
+        return Err(DiffError::TooShort {
+            path: path.into(),
+            windows,
+        });
+    }
+    Ok(run)
+}
+
+/// The windows of `run`, or of its `kind` of calls, that saw calls: one without (a stall,
+/// a lost server) has no latency to show, and its zeros would read as the fastest second of
+/// the run.
+fn active<'a>(run: &'a Run, kind: Option<&str>) -> Vec<&'a Window> {
+    run.seconds
+        .iter()
+        .filter_map(|w| match kind {
+            None => Some(w),
+            Some(kind) => w.kinds.get(kind),
+        })
+        .filter(|w| w.calls > 0)
+        .collect()
+}
+
+/// What makes the runs incomparable, e.g. `fingerprints differ (nodes=1 vs nodes=3)`;
+/// empty when nothing does.
+fn differences(a: &Run, b: &Run) -> String {
+    let fingerprint: Vec<String> = fields(&a.fingerprint.comparable_part())
+        .into_iter()
+        .zip(fields(&b.fingerprint.comparable_part()))
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| format!("{x} vs {y}"))
+        .collect();
+    let names: BTreeSet<&String> = a.knobs.keys().chain(b.knobs.keys()).collect();
+    let knobs: Vec<String> = names
+        .into_iter()
+        .filter(|name| a.knobs.get(*name) != b.knobs.get(*name))
+        .map(|name| {
+            let show = |knobs: &Map<String, Value>| knobs.get(name).map_or("(absent)".into(), knob);
+            format!("{name}={} vs {name}={}", show(&a.knobs), show(&b.knobs))
+        })
+        .collect();
+    [("fingerprints", fingerprint), ("knobs", knobs)]
+        .into_iter()
+        .filter(|(_, found)| !found.is_empty())
+        .map(|(part, found)| format!("{part} differ ({})", found.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// [`Fingerprint::comparable_part`]'s `name=value` fields, a value's own spaces (a server's
+/// description may hold some) kept with it.
+fn fields(part: &str) -> Vec<String> {
+    let mut fields: Vec<String> = Vec::new();
+    for word in part.split(' ') {
+        let starts_field = word.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|c| c.is_ascii_lowercase())
+        });
+        match fields.last_mut() {
+            Some(field) if !starts_field => {
+                field.push(' ');
+                field.push_str(word);
+            }
+            _ => fields.push(word.into()),
+        }
+    }
+    fields
+}
+
+/// A knob's value as typed on the command line: strings without quotes.
+fn knob(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `A: <file> (target=… nodes=… commit=…) vs B: <file> (…); knobs: …`, with each side's
+/// knobs where they differ.
+fn heading(a: &Path, run_a: &Run, b: &Path, run_b: &Run) -> String {
+    let side = |path: &Path, run: &Run| {
+        let f = &run.fingerprint;
+        format!(
+            "{} (target={} nodes={} commit={})",
+            path.display(),
+            f.target,
+            f.nodes,
+            f.commit
+        )
+    };
+    let (knobs_a, knobs_b) = (short_knobs(&run_a.knobs), short_knobs(&run_b.knobs));
+    let knobs = match knobs_a == knobs_b {
+        true => knobs_a,
+        false => format!("A {knobs_a}; B {knobs_b}"),
+    };
+    format!(
+        "A: {} vs B: {}; knobs: {knobs}",
+        side(a, run_a),
+        side(b, run_b)
+    )
+}
+
+/// The [`SHORT_KNOBS`] a run set, as `name=value` words.
+fn short_knobs(knobs: &Map<String, Value>) -> String {
+    SHORT_KNOBS
+        .into_iter()
+        .filter_map(|name| {
+            knobs
+                .get(name)
+                .filter(|v| !v.is_null())
+                .map(|v| format!("{name}={}", knob(v)))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The totals, each kind both runs had in two windows or more, and CPU per op.
+fn rows(a: &Run, b: &Run) -> Vec<Row> {
+    let (wa, wb) = (active(a, None), active(b, None));
+    let mut rows: Vec<Row> = TOTALS
+        .iter()
+        .map(|&(name, unit, value)| welch(name.into(), unit, &wa, &wb, value))
+        .collect();
+    for kind in Access::ALL.map(Access::name) {
+        let (wa, wb) = (active(a, Some(kind)), active(b, Some(kind)));
+        if wa.len() >= 2 && wb.len() >= 2 {
+            rows.extend(PER_KIND.iter().map(|&(name, unit, value)| {
+                welch(format!("{kind} {name}"), unit, &wa, &wb, value)
+            }));
+        }
+    }
+    let (cpu_a, cpu_b) = (a.outcome.cpu_ns_per_op, b.outcome.cpu_ns_per_op);
+    rows.push(Row {
+        metric: "CPU per op".into(),
+        unit: Unit::Nanos,
+        a: cpu_a,
+        b: cpu_b,
+        change: (cpu_b - cpu_a) / cpu_a,
+        interval: None,
+    });
+    rows
+}
+
+/// The row of `value` over both runs' windows (two or more each): the means, their
+/// relative change, and Welch's 95% t interval of the difference of the means, with the
+/// Welch–Satterthwaite degrees of freedom, relative to A's mean.
+fn welch(
+    metric: String,
+    unit: Unit,
+    a: &[&Window],
+    b: &[&Window],
+    value: fn(&Window) -> f64,
+) -> Row {
+    let sample = |windows: &[&Window]| windows.iter().map(|w| value(w)).collect::<Vec<f64>>();
+    let ((mean_a, var_a), (mean_b, var_b)) =
+        (mean_and_variance(&sample(a)), mean_and_variance(&sample(b)));
+    let se2 = var_a + var_b;
+    let half = match se2 > 0.0 {
+        true => {
+            let df = se2.powi(2)
+                / (var_a.powi(2) / (a.len() - 1) as f64 + var_b.powi(2) / (b.len() - 1) as f64);
+            student::quantile(0.975, df) * se2.sqrt()
+        }
+        false => 0.0,
+    };
+    let difference = mean_b - mean_a;
+    Row {
+        metric,
+        unit,
+        a: mean_a,
+        b: mean_b,
+        change: difference / mean_a,
+        interval: Some(((difference - half) / mean_a, (difference + half) / mean_a)),
+    }
+}
+
+/// The mean of `xs` (two or more) and the variance of that mean (sample variance / n).
+fn mean_and_variance(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let variance = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, variance / n)
+}
+
+/// `rows` as a Markdown table, each column as wide as its widest cell; the numbers
+/// right-aligned.
+fn table(rows: &[[String; 6]]) -> String {
+    const RIGHT: [bool; 6] = [false, true, true, true, false, false];
+    let mut widths = [0; 6];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str(&line(
+            (0..6)
+                .map(|c| match RIGHT[c] {
+                    true => format!("{:>w$}", row[c], w = widths[c]),
+                    false => format!("{:<w$}", row[c], w = widths[c]),
+                })
+                .collect(),
+        ));
+        if i == 0 {
+            out.push_str(&line(
+                (0..6)
+                    .map(|c| match RIGHT[c] {
+                        true => format!("{}:", "-".repeat(widths[c] - 1)),
+                        false => "-".repeat(widths[c]),
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A per-second window of `tps` calls per second and a p99 of `p99_us`, its reads and
+    /// writes alike.
+    fn window(tps: f64, p99_us: u64) -> Value {
+        let figures = |tps: f64| {
+            json!({
+                "seconds": 1.0, "tps": tps, "ops": tps as u64, "calls": tps as u64,
+                "latency_ns": { "p50": p99_us * 400, "p90": p99_us * 700, "p99": p99_us * 1000,
+                                "p999": p99_us * 3000, "max": p99_us * 5000 },
+            })
+        };
+        let mut total = figures(tps);
+        total["kinds"] = json!({ "read": figures(tps / 2.0), "write": figures(tps / 2.0) });
+        total
+    }
+
+    /// A run result of `windows` (TPS, p99 in µs) against `nodes` nodes with `tasks` tasks.
+    fn result(windows: &[(f64, u64)], nodes: usize, tasks: usize) -> Value {
+        json!({
+            "fingerprint": {
+                "target": "embedded", "nodes": nodes, "hosts": ["127.0.0.1:3000"],
+                "network": "loopback", "server": "aerobench-server/7.2.0.0", "client": "3.0.0",
+                "commit": "abc", "machine": "vm/2c/x", "cpus": "shared",
+            },
+            "knobs": { "mode": "async", "tasks": tasks, "workload": "RU,50", "keys": 1000,
+                       "duration_s": 5.0, "rate": null },
+            "outcome": { "tps": 1000.0, "cpu_ns_per_op": 40_000.0 },
+            "seconds": windows.iter().map(|&(tps, p99)| window(tps, p99)).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Writes `a` and `b` to a directory of this test's and compares them.
+    fn diff(name: &str, a: &Value, b: &Value, force: bool) -> Result<Diff, DiffError> {
+        let (pa, pb) = (write(name, "a.json", a), write(name, "b.json", b));
+        compare(&pa, &pb, force)
+    }
+
+    fn write(test: &str, file: &str, content: &Value) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("aerobench-diff-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(file);
+        std::fs::write(&path, content.to_string()).unwrap();
+        path
+    }
+
+    fn row<'a>(diff: &'a Diff, metric: &str) -> &'a Row {
+        diff.rows.iter().find(|r| r.metric == metric).expect(metric)
+    }
+
+    const STEADY: [(f64, u64); 5] = [
+        (1000.0, 100),
+        (1020.0, 104),
+        (990.0, 98),
+        (1010.0, 103),
+        (995.0, 99),
+    ];
+
+    #[test]
+    fn an_a_a_pair_is_within_noise_everywhere() {
+        let mut with_a_stall = STEADY.to_vec();
+        with_a_stall.push((0.0, 0));
+        let mut b = STEADY;
+        b.reverse();
+        let diff = diff(
+            "aa",
+            &result(&with_a_stall, 1, 16),
+            &result(&b, 1, 16),
+            false,
+        )
+        .unwrap();
+        let metrics: Vec<&str> = diff.rows.iter().map(|r| r.metric.as_str()).collect();
+        assert_eq!(
+            metrics,
+            [
+                "TPS",
+                "p50",
+                "p99",
+                "p99.9",
+                "read TPS",
+                "read p99",
+                "write TPS",
+                "write p99",
+                "CPU per op"
+            ]
+        );
+        for row in &diff.rows[..8] {
+            assert_eq!(row.verdict(), Some(Verdict::WithinNoise), "{row:?}");
+        }
+        assert_eq!(diff.rows[8].verdict_text(), NO_INTERVAL);
+        assert_eq!(
+            row(&diff, "TPS").a,
+            1003.0,
+            "the window without calls is skipped"
+        );
+        assert!(diff.warning.is_none());
+        assert!(
+            diff.heading.contains("nodes=1 commit=abc"),
+            "{}",
+            diff.heading
+        );
+    }
+
+    #[test]
+    fn higher_latency_in_every_window_regresses_and_higher_tps_improves() {
+        let slower = STEADY.map(|(tps, p99)| (tps * 1.2, p99 * 2));
+        let diff = diff(
+            "slower",
+            &result(&STEADY, 1, 16),
+            &result(&slower, 1, 16),
+            false,
+        )
+        .unwrap();
+        for metric in ["p99", "p99.9", "read p99", "write p99"] {
+            assert_eq!(
+                row(&diff, metric).verdict(),
+                Some(Verdict::Regressed),
+                "{metric}"
+            );
+        }
+        let tps = row(&diff, "TPS");
+        assert_eq!(tps.verdict(), Some(Verdict::Improved));
+        let (low, high) = tps.interval.unwrap();
+        assert!(low < 0.2 && 0.2 < high, "{tps:?}");
+        assert!(diff.render().contains("| p99 "), "{}", diff.render());
+    }
+
+    #[test]
+    fn differing_runs_are_refused_unless_forced() {
+        let a = result(&STEADY, 1, 16);
+        for (b, named) in [
+            (
+                result(&STEADY, 3, 16),
+                "fingerprints differ (nodes=1 vs nodes=3)",
+            ),
+            (
+                result(&STEADY, 1, 32),
+                "knobs differ (tasks=16 vs tasks=32)",
+            ),
+        ] {
+            let refused = diff("differ", &a, &b, false).unwrap_err().to_string();
+            assert!(
+                refused.starts_with(named) && refused.contains("--force"),
+                "{refused}"
+            );
+            let forced = diff("differ", &a, &b, true).unwrap();
+            assert!(forced.warning.unwrap().starts_with(named));
+        }
+    }
+
+    #[test]
+    fn bad_files_get_a_one_line_error() {
+        let one = result(&STEADY[..1], 1, 16);
+        let bare = json!({ "fingerprint": {}, "knobs": {}, "bare": { "tps": 1.0 } });
+        for (name, content, says) in [
+            (
+                "one",
+                one,
+                "1 per-second window(s) with calls, too few for an interval: run it with -d 2",
+            ),
+            ("bare", bare, "is a bare run's result"),
+            (
+                "other",
+                json!({ "seconds": [] }),
+                "is not an `aerobench run` result: missing field",
+            ),
+        ] {
+            let path = write("bad", name, &content);
+            let good = write("bad", "good.json", &result(&STEADY, 1, 16));
+            let message = compare(&good, &path, false).unwrap_err().to_string();
+            assert!(
+                message.contains(says) && message.contains(&*path.to_string_lossy()),
+                "{message}"
+            );
+            assert!(!message.contains('\n'));
+        }
+        let missing = Path::new("/nonexistent/a.json");
+        let message = compare(missing, missing, false).unwrap_err().to_string();
+        assert!(
+            message.starts_with("cannot read /nonexistent/a.json: "),
+            "{message}"
+        );
+    }
+}
