@@ -3,6 +3,7 @@
 //! percentile distribution of every run on log scales (open-loop runs dashed, so response
 //! times are never mistaken for closed-loop latencies), and a knee's curve with its SLA.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde_json::Value;
 
@@ -126,12 +127,7 @@ pub fn distribution(lines: &[Line]) -> Option<Drawn> {
     let y_min = flat.clone().map(|p| p.1).fold(f64::MAX, f64::min);
     let y_max = flat.map(|p| p.1).fold(0.0, f64::max);
     Some(draw(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Latency by percentile", FONT)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_max, (y_min * 0.8..y_max * 1.25).log_scale())?;
+        let mut chart = log_chart(root, "Latency by percentile", x_max, (y_min, y_max))?;
         chart
             .configure_mesh()
             .x_desc("percentile")
@@ -149,15 +145,9 @@ pub fn distribution(lines: &[Line]) -> Option<Drawn> {
                 false => chart.draw_series(LineSeries::new(points.clone(), style))?,
             }
             .label(line.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+            .legend(swatch(color));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
+        legend(&mut chart)
     }))
 }
 
@@ -206,12 +196,12 @@ pub fn knee(title: &str, doc: &Value) -> Option<Drawn> {
     let (y_min, y_max) = ys.fold((f64::MAX, 0.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
     let x_max = lines[0].1.iter().map(|p| p.0).fold(1.0, f64::max) * 1.05;
     Some(draw(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(format!("{title}: response time by rate"), FONT)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..x_max, (y_min * 0.8..y_max * 1.25).log_scale())?;
+        let mut chart = log_chart(
+            root,
+            format!("{title}: response time by rate"),
+            x_max,
+            (y_min, y_max),
+        )?;
         chart
             .configure_mesh()
             .x_desc("rate asked (calls/s)")
@@ -225,7 +215,7 @@ pub fn knee(title: &str, doc: &Value) -> Option<Drawn> {
             chart
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
                 .label(*name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+                .legend(swatch(color));
             chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
         }
         for (name, us, color) in &slas {
@@ -238,16 +228,52 @@ pub fn knee(title: &str, doc: &Value) -> Option<Drawn> {
                     color.stroke_width(1),
                 ))?
                 .label(format!("SLA {name}"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+                .legend(swatch(color));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
-        Ok(())
+        legend(&mut chart)
     }))
+}
+
+/// A chart with a linear x axis and a logarithmic y axis.
+type LogChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, LogCoord<f64>>>;
+
+/// A [`LogChart`] on `root` from 0 to `x_max`, with room around `y_min`..`y_max`.
+fn log_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: impl AsRef<str>,
+    x_max: f64,
+    (y_min, y_max): (f64, f64),
+) -> Result<LogChart<'a, 'b>, Box<dyn std::error::Error>> {
+    Ok(ChartBuilder::on(root)
+        .caption(caption, FONT)
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_max, (y_min * 0.8..y_max * 1.25).log_scale())?)
+}
+
+/// The series' legend, in the upper left corner.
+fn legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+/// A series' legend mark: a short line in its color.
+fn swatch<C: Color + Copy + 'static>(color: C) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color)
 }
 
 /// Draws on a white SVG canvas of [`SIZE`] and returns the document.
