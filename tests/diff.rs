@@ -13,9 +13,13 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn diff(a: &Path, b: &Path) -> Output {
+    diff_args(&[a.as_os_str(), b.as_os_str()])
+}
+
+fn diff_args(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aerobench"))
         .arg("diff")
-        .args([a, b])
+        .args(args)
         .output()
         .expect("aerobench runs")
 }
@@ -110,5 +114,37 @@ fn a_missing_file_ends_with_one_line_naming_it() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains(&*missing.to_string_lossy()), "{stderr}");
     assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Two runs a side through `--vs`: the interval comes from the spread between runs, and CPU
+/// per op gets one; three files without `--vs` end with one line saying what to give.
+#[test]
+fn several_runs_a_side_through_vs() {
+    let dir = scratch("vs");
+    let files: Vec<PathBuf> = (0..4).map(|i| dir.join(format!("{i}.json"))).collect();
+    for (i, file) in files.iter().enumerate() {
+        let tps = 5000 + 20 * i as u64;
+        std::fs::write(file, result(&[(tps, 150), (tps + 10, 152)]).to_string()).unwrap();
+    }
+    let f = |i: usize| files[i].as_os_str();
+    let vs = std::ffi::OsStr::new("--vs");
+    let out = diff_args(&[f(0), f(1), vs, f(2), f(3)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("spread between runs"), "{stdout}");
+    assert!(
+        !row(&stdout, "CPU per op").contains("no interval"),
+        "{stdout}"
+    );
+    let three = diff_args(&[f(0), f(1), f(2)]);
+    let stderr = String::from_utf8_lossy(&three.stderr);
+    assert_eq!(three.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--vs"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }

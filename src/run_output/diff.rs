@@ -1,13 +1,14 @@
-//! Two `aerobench run` results compared metric by metric (`aerobench diff`): for TPS and the
-//! latency percentiles, each run's mean over its per-second windows, the change from A to
-//! B, a 95% interval of that change, and a verdict.
+//! `aerobench run` results compared metric by metric (`aerobench diff`): for TPS and the
+//! latency percentiles, each side's mean, the change from A to B, a 95% interval of that
+//! change, and a verdict. The interval is Welch's t interval on the difference of the two
+//! means (the sides need not vary alike), divided by A's mean.
 //!
-//! The per-second windows are the only repeated measurements a result holds, so they are
-//! the samples: the interval is Welch's t interval on the difference of the two means (two
-//! runs need not vary alike), divided by A's mean. It shows the noise within each run, not
-//! the drift between runs (a machine slower all afternoon moves every window of one run),
-//! and neighbouring seconds are not independent; an A/A pair of runs shows how far to
-//! trust it on a given machine.
+//! With one run per side, the samples are the per-second windows: the only repeated
+//! measurements a result holds. That interval shows the noise within each run, not the
+//! drift between runs (a machine slower for the whole of one run moves every window of
+//! it), so on a noisy machine an A/A pair gets false verdicts. With two runs or more per
+//! side, each run's mean over its windows is one sample, so the interval holds the
+//! spread between runs too, and CPU per op gets one as well.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -75,6 +76,10 @@ pub enum DiffError {
     TooShort { path: PathBuf, windows: usize },
     #[error("{differences}: the runs are not comparable; pass --force to compare anyway")]
     NotComparable { differences: String },
+    #[error(
+        "{a} run(s) against {b}: give one run per side, or two or more on each side (A1 A2 --vs B1 B2)"
+    )]
+    Uneven { a: usize, b: usize },
 }
 
 /// What diff reads of a result file; the other fields are left unread.
@@ -198,20 +203,36 @@ impl Diff {
     }
 }
 
-/// Compares the results at `a` and `b`. Runs whose fingerprints or knobs differ are
-/// refused, since the change would be that difference's; `force` compares them anyway,
-/// with a warning naming it.
-pub fn compare(a: &Path, b: &Path, force: bool) -> Result<Diff, DiffError> {
-    let (run_a, run_b) = (load(a)?, load(b)?);
-    let differences = differences(&run_a, &run_b);
+/// Compares the results at `a` with those at `b` (one per side, or two or more on each).
+/// Runs whose fingerprints or knobs differ from A's first are refused, since the change
+/// would be that difference's; `force` compares them anyway, with a warning naming it.
+pub fn compare(a: &[PathBuf], b: &[PathBuf], force: bool) -> Result<Diff, DiffError> {
+    let even = (a.len() == 1 && b.len() == 1) || (a.len() >= 2 && b.len() >= 2);
+    if !even {
+        return Err(DiffError::Uneven {
+            a: a.len(),
+            b: b.len(),
+        });
+    }
+    let load_all = |paths: &[PathBuf]| paths.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>();
+    let (runs_a, runs_b) = (load_all(a)?, load_all(b)?);
+    let mut found: Vec<String> = runs_a
+        .iter()
+        .chain(&runs_b)
+        .skip(1)
+        .map(|run| differences(&runs_a[0], run))
+        .filter(|d| !d.is_empty())
+        .collect();
+    found.dedup();
+    let differences = found.join("; ");
     if !differences.is_empty() && !force {
         return Err(DiffError::NotComparable { differences });
     }
     Ok(Diff {
-        heading: heading(a, &run_a, b, &run_b),
+        heading: heading(a, &runs_a[0], b, &runs_b[0]),
         warning: (!differences.is_empty())
             .then(|| format!("{differences}; compared anyway (--force)")),
-        rows: rows(&run_a, &run_b),
+        rows: rows(&runs_a, &runs_b),
     })
 }
 
@@ -308,17 +329,25 @@ fn knob(value: &Value) -> String {
 }
 
 /// `A: <file> (target=… nodes=… commit=…) vs B: <file> (…); knobs: …`, with each side's
-/// knobs where they differ.
-fn heading(a: &Path, run_a: &Run, b: &Path, run_b: &Run) -> String {
-    let side = |path: &Path, run: &Run| {
+/// knobs where they differ, and how the interval was drawn.
+fn heading(a: &[PathBuf], run_a: &Run, b: &[PathBuf], run_b: &Run) -> String {
+    let side = |paths: &[PathBuf], run: &Run| {
         let f = &run.fingerprint;
+        let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         format!(
             "{} (target={} nodes={} commit={})",
-            path.display(),
+            files.join(" "),
             f.target,
             f.nodes,
             f.commit
         )
+    };
+    let samples = match a.len() {
+        1 => {
+            "interval from each run's per-second windows: noise within the runs only; give \
+              two runs or more per side (--vs) to include the drift between runs"
+        }
+        _ => "interval from the spread between runs, each run's mean one sample",
     };
     let (knobs_a, knobs_b) = (short_knobs(&run_a.knobs), short_knobs(&run_b.knobs));
     let knobs = match knobs_a == knobs_b {
@@ -326,7 +355,7 @@ fn heading(a: &Path, run_a: &Run, b: &Path, run_b: &Run) -> String {
         false => format!("A {knobs_a}; B {knobs_b}"),
     };
     format!(
-        "A: {} vs B: {}; knobs: {knobs}",
+        "A: {} vs B: {}; knobs: {knobs}\n{samples}",
         side(a, run_a),
         side(b, run_b)
     )
@@ -346,46 +375,59 @@ fn short_knobs(knobs: &Map<String, Value>) -> String {
         .join(" ")
 }
 
-/// The totals, each kind both runs had in two windows or more, and CPU per op.
-fn rows(a: &Run, b: &Run) -> Vec<Row> {
-    let (wa, wb) = (active(a, None), active(b, None));
+/// The totals, each kind both sides had in two samples or more, and CPU per op.
+fn rows(a: &[Run], b: &[Run]) -> Vec<Row> {
     let mut rows: Vec<Row> = TOTALS
         .iter()
-        .map(|&(name, unit, value)| welch(name.into(), unit, &wa, &wb, value))
+        .map(|&(name, unit, value)| {
+            let (sa, sb) = (samples(a, None, value), samples(b, None, value));
+            welch(name.into(), unit, &sa, &sb)
+        })
         .collect();
     for kind in Access::ALL.map(Access::name) {
-        let (wa, wb) = (active(a, Some(kind)), active(b, Some(kind)));
-        if wa.len() >= 2 && wb.len() >= 2 {
-            rows.extend(PER_KIND.iter().map(|&(name, unit, value)| {
-                welch(format!("{kind} {name}"), unit, &wa, &wb, value)
-            }));
+        for &(name, unit, value) in &PER_KIND {
+            let (sa, sb) = (samples(a, Some(kind), value), samples(b, Some(kind), value));
+            if sa.len() >= 2 && sb.len() >= 2 {
+                rows.push(welch(format!("{kind} {name}"), unit, &sa, &sb));
+            }
         }
     }
-    let (cpu_a, cpu_b) = (a.outcome.cpu_ns_per_op, b.outcome.cpu_ns_per_op);
-    rows.push(Row {
-        metric: "CPU per op".into(),
-        unit: Unit::Nanos,
-        a: cpu_a,
-        b: cpu_b,
-        change: (cpu_b - cpu_a) / cpu_a,
-        interval: None,
+    let cpu = |runs: &[Run]| -> Vec<f64> { runs.iter().map(|r| r.outcome.cpu_ns_per_op).collect() };
+    let (cpu_a, cpu_b) = (cpu(a), cpu(b));
+    rows.push(match a.len() {
+        1 => Row {
+            metric: "CPU per op".into(),
+            unit: Unit::Nanos,
+            a: cpu_a[0],
+            b: cpu_b[0],
+            change: (cpu_b[0] - cpu_a[0]) / cpu_a[0],
+            interval: None,
+        },
+        _ => welch("CPU per op".into(), Unit::Nanos, &cpu_a, &cpu_b),
     });
     rows
 }
 
-/// The row of `value` over both runs' windows (two or more each): the means, their
+/// The samples of `value` on one side: one run's windows with calls, or each run's mean
+/// over them when the side has several runs (runs without two such windows left out).
+fn samples(runs: &[Run], kind: Option<&str>, value: fn(&Window) -> f64) -> Vec<f64> {
+    let of = |run: &Run| -> Vec<f64> { active(run, kind).iter().map(|w| value(w)).collect() };
+    match runs {
+        [run] => of(run),
+        _ => runs
+            .iter()
+            .map(of)
+            .filter(|xs| xs.len() >= 2)
+            .map(|xs| xs.iter().sum::<f64>() / xs.len() as f64)
+            .collect(),
+    }
+}
+
+/// The row of a metric from both sides' samples (two or more each): the means, their
 /// relative change, and Welch's 95% t interval of the difference of the means, with the
 /// Welch–Satterthwaite degrees of freedom, relative to A's mean.
-fn welch(
-    metric: String,
-    unit: Unit,
-    a: &[&Window],
-    b: &[&Window],
-    value: fn(&Window) -> f64,
-) -> Row {
-    let sample = |windows: &[&Window]| windows.iter().map(|w| value(w)).collect::<Vec<f64>>();
-    let ((mean_a, var_a), (mean_b, var_b)) =
-        (mean_and_variance(&sample(a)), mean_and_variance(&sample(b)));
+fn welch(metric: String, unit: Unit, a: &[f64], b: &[f64]) -> Row {
+    let ((mean_a, var_a), (mean_b, var_b)) = (mean_and_variance(a), mean_and_variance(b));
     let se2 = var_a + var_b;
     let half = match se2 > 0.0 {
         true => {
@@ -487,7 +529,7 @@ mod tests {
     /// Writes `a` and `b` to a directory of this test's and compares them.
     fn diff(name: &str, a: &Value, b: &Value, force: bool) -> Result<Diff, DiffError> {
         let (pa, pb) = (write(name, "a.json", a), write(name, "b.json", b));
-        compare(&pa, &pb, force)
+        compare(&[pa], &[pb], force)
     }
 
     fn write(test: &str, file: &str, content: &Value) -> PathBuf {
@@ -603,6 +645,33 @@ mod tests {
         }
     }
 
+    /// Two runs per side, A's second and B's first 10% slower throughout: the windows of
+    /// A's first run against B's first call that a regression, the spread between runs
+    /// does not.
+    #[test]
+    fn several_runs_per_side_take_in_the_drift_between_runs() {
+        let slow = STEADY.map(|(tps, p99)| (tps * 0.9, p99 * 11 / 10));
+        let files = [
+            write("drift", "a1.json", &result(&STEADY, 1, 16)),
+            write("drift", "a2.json", &result(&slow, 1, 16)),
+            write("drift", "b1.json", &result(&slow, 1, 16)),
+            write("drift", "b2.json", &result(&STEADY, 1, 16)),
+        ];
+        let single = compare(&files[..1], &files[2..3], false).unwrap();
+        assert_eq!(row(&single, "TPS").verdict(), Some(Verdict::Regressed));
+        assert!(single.heading.contains("noise within the runs only"));
+        let runs = compare(&files[..2], &files[2..], false).unwrap();
+        for row in &runs.rows {
+            assert_eq!(row.verdict(), Some(Verdict::WithinNoise), "{row:?}");
+        }
+        assert!(runs.heading.contains("spread between runs"));
+        let uneven = compare(&files[..1], &files[2..], false).unwrap_err();
+        assert!(
+            uneven.to_string().contains("two or more on each side"),
+            "{uneven}"
+        );
+    }
+
     #[test]
     fn bad_files_get_a_one_line_error() {
         let one = result(&STEADY[..1], 1, 16);
@@ -622,14 +691,17 @@ mod tests {
         ] {
             let path = write("bad", name, &content);
             let good = write("bad", "good.json", &result(&STEADY, 1, 16));
-            let message = compare(&good, &path, false).unwrap_err().to_string();
+            let message = compare(&[good], std::slice::from_ref(&path), false)
+                .unwrap_err()
+                .to_string();
             assert!(
                 message.contains(says) && message.contains(&*path.to_string_lossy()),
                 "{message}"
             );
             assert!(!message.contains('\n'));
         }
-        let missing = Path::new("/nonexistent/a.json");
+        let missing = PathBuf::from("/nonexistent/a.json");
+        let missing = std::slice::from_ref(&missing);
         let message = compare(missing, missing, false).unwrap_err().to_string();
         assert!(
             message.starts_with("cannot read /nonexistent/a.json: "),

@@ -9,10 +9,13 @@ use clap::Args;
 
 #[derive(Args)]
 pub struct DiffArgs {
-    /// The result compared against: a JSON file `aerobench run` wrote.
-    a: PathBuf,
-    /// The result whose change from A is shown.
-    b: PathBuf,
+    /// A then B (JSON files `aerobench run` wrote); with --vs, every file of side A.
+    #[arg(required = true, num_args = 1..)]
+    files: Vec<PathBuf>,
+    /// Side B's results, two or more, against two or more of A's: the interval then comes
+    /// from the spread between runs, not only from the windows within each.
+    #[arg(long, num_args = 2..)]
+    vs: Vec<PathBuf>,
     /// Compare even when the runs' fingerprints or knobs differ (a warning line names the
     /// difference).
     #[arg(long)]
@@ -20,6 +23,14 @@ pub struct DiffArgs {
 }
 
 pub fn main(args: &DiffArgs) -> anyhow::Result<()> {
-    print!("{}", diff::compare(&args.a, &args.b, args.force)?.render());
+    let (a, b) = match (args.vs.is_empty(), args.files.as_slice()) {
+        (false, a) => (a, args.vs.as_slice()),
+        (true, [a, b]) => (std::slice::from_ref(a), std::slice::from_ref(b)),
+        (true, files) => anyhow::bail!(
+            "{} files and no --vs: give A.json B.json, or A1.json A2.json --vs B1.json B2.json",
+            files.len()
+        ),
+    };
+    print!("{}", diff::compare(a, b, args.force)?.render());
     Ok(())
 }
