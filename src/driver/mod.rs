@@ -189,12 +189,6 @@ struct Shared {
     schedule: Option<Arc<Schedule>>,
 }
 
-impl Shared {
-    fn worker(&self, config: &Config, index: usize) -> Worker {
-        Worker::new(config, index, self)
-    }
-}
-
 /// Runs `config` with `tasks` async tasks on the current runtime; `on_window` sees each
 /// window's figures as it closes.
 pub async fn run_tasks<B: Backend>(
@@ -206,7 +200,7 @@ pub async fn run_tasks<B: Backend>(
     let shared = start(config);
     let mut handles: Vec<_> = (0..tasks)
         .map(|task| {
-            let mut worker = shared.worker(config, task);
+            let mut worker = Worker::new(config, task, &shared);
             let backend = backend.clone();
             tokio::spawn(async move {
                 loop {
@@ -253,7 +247,7 @@ pub fn run_threads<B: BlockingBackend>(
     let mut ticker = Ticker::new(&shared.recorder, on_window);
     std::thread::scope(|s| {
         for thread in 0..threads {
-            let mut worker = shared.worker(config, thread);
+            let mut worker = Worker::new(config, thread, &shared);
             worker.shard = Some(shared.recorder.shard());
             s.spawn(move || {
                 loop {

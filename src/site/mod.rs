@@ -75,10 +75,9 @@ pub enum SiteError {
 /// (no `cargo bench` yet) leaves out the sections that need Criterion's results.
 pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
     let results = criterion_results::load(&options.criterion_dir, "new");
-    if results.is_empty()
-        && json_files(&options.runs_dir).is_empty()
-        && json_files(&knees_dir(options)).is_empty()
-    {
+    let runs = json_files(&options.runs_dir);
+    let knees = json_files(&knees_dir(options));
+    if results.is_empty() && runs.is_empty() && knees.is_empty() {
         return Err(SiteError::NoResults(options.criterion_dir.clone()));
     }
     let mut tables = vec![run_table(options)];
@@ -94,8 +93,8 @@ pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
     if !results.is_empty() {
         tables.push(batch_table(&results));
     }
-    tables.push(workload_table(options)?);
-    tables.push(knee_table(options)?);
+    tables.push(workload_table(options, &runs)?);
+    tables.push(knee_table(options, &knees)?);
     if let Some((a, b)) = &options.compare {
         tables.push(comparison_table(options, a, b));
     }
@@ -264,8 +263,11 @@ fn save_plot(
     Ok(Some(relative))
 }
 
-fn workload_table(options: &Options) -> Result<Table, SiteError> {
-    let runs = json_files(&options.runs_dir);
+/// The runs' table and plots; `runs` are the JSON results in `options.runs_dir`.
+fn workload_table(
+    options: &Options,
+    runs: &[(PathBuf, serde_json::Value)],
+) -> Result<Table, SiteError> {
     let lines: Vec<plots::Line> = runs
         .iter()
         .filter_map(|(path, doc)| plots::Line::of(&stem(path), doc))
@@ -273,7 +275,7 @@ fn workload_table(options: &Options) -> Result<Table, SiteError> {
     let mut images: Vec<String> = save_plot(options, "distribution", plots::distribution(&lines))?
         .into_iter()
         .collect();
-    for (path, doc) in &runs {
+    for (path, doc) in runs {
         images.extend(save_plot(
             options,
             &stem(path),
@@ -313,11 +315,13 @@ fn knees_dir(options: &Options) -> PathBuf {
 }
 
 /// The knees found by `aerobench knee`.
-fn knee_table(options: &Options) -> Result<Table, SiteError> {
+fn knee_table(
+    options: &Options,
+    knees: &[(PathBuf, serde_json::Value)],
+) -> Result<Table, SiteError> {
     let dir = knees_dir(options);
-    let knees = json_files(&dir);
     let mut images = Vec::new();
-    for (path, doc) in &knees {
+    for (path, doc) in knees {
         images.extend(save_plot(
             options,
             &stem(path),
