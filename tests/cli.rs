@@ -338,17 +338,19 @@ fn bad_input_is_one_line_naming_the_problem() {
 }
 
 /// A knee against a server that adds 1 ms to every reply: the curve is ordered by rate,
-/// the answer held the SLA on its own measured figures, and the first rate above it that
-/// was tried missed it.
+/// every step's verdict agrees with its own measured figures, the answer is a step that
+/// held and the rate above it one that missed. Whether a step holds depends on the
+/// machine's noise, so the test checks the verdicts against the data, not a rate.
 #[test]
 fn a_knee_holds_its_sla_on_its_own_data() {
+    const SLA_NS: u64 = 20_000_000;
     let dir = scratch("knee");
     let json = dir.join("knee.json");
     let out = Command::new(env!("CARGO_BIN_EXE_aerobench"))
         .args([
             "knee",
             "--sla-p99",
-            "3ms",
+            "20ms",
             "-z",
             "4",
             "-d",
@@ -381,27 +383,37 @@ fn a_knee_holds_its_sla_on_its_own_data() {
     let knee = &result["knee"];
     let curve = knee["curve"].as_array().unwrap();
     let rate = |p: &Value| p["rate"].as_u64().unwrap();
+    assert!(!curve.is_empty());
     assert!(
         curve.windows(2).all(|w| rate(&w[0]) < rate(&w[1])),
         "{curve:?}"
     );
-    let held = knee["held"]
-        .as_u64()
-        .expect("some rate holds 3 ms at 1 ms a reply");
-    let point = curve.iter().find(|p| rate(p) == held).unwrap();
-    assert!(point["missed"].is_null(), "{point}");
-    assert!(
-        point["latency_ns"]["p99"].as_u64().unwrap() <= 3_000_000,
-        "{point}"
-    );
-    assert_eq!(
-        (point["errors"].as_u64(), point["unsent"].as_u64()),
-        (Some(0), Some(0))
-    );
-    if let Some(missed) = knee["missed"].as_u64() {
-        assert!(missed > held);
-        let point = curve.iter().find(|p| rate(p) == missed).unwrap();
+    for point in curve {
+        let within = point["latency_ns"]["p99"].as_u64().unwrap() <= SLA_NS
+            && point["errors"].as_u64() == Some(0)
+            && point["timeouts"].as_u64() == Some(0)
+            && point["unsent"].as_u64() == Some(0);
+        assert_eq!(point["missed"].is_null(), within, "{point}");
+    }
+    let step = |key: &str| {
+        knee[key]
+            .as_u64()
+            .map(|r| curve.iter().find(|p| rate(p) == r).unwrap())
+    };
+    let (held, missed) = (step("held"), step("missed"));
+    assert!(held.is_some() || missed.is_some(), "{knee}");
+    if let Some(point) = held {
+        assert!(point["missed"].is_null(), "{point}");
+        assert!(
+            curve
+                .iter()
+                .filter(|p| rate(p) < rate(point))
+                .all(|p| p["missed"].is_null())
+        );
+    }
+    if let Some(point) = missed {
         assert!(point["missed"].is_string(), "{point}");
+        assert!(held.is_none_or(|h| rate(h) < rate(point)));
     }
     assert!(stdout.contains("knee "), "{stdout}");
     std::fs::remove_dir_all(dir).unwrap();
