@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
 use aerobench::stats::Figures;
+use aerobench::server::fault::Fault;
 use aerobench::workload::{Mix, ObjectSpec, Workload};
 use aerospike_core::Client;
 
@@ -265,9 +266,9 @@ async fn drive_through_a_stall(
     let stall_at = tokio::time::Instant::now() + config.warmup + Duration::from_millis(400);
     let stall = async {
         tokio::time::sleep_until(stall_at).await;
-        server.set_delay(0, STALL).unwrap();
+        server.fault(0, Fault::Slow(STALL)).unwrap();
         tokio::time::sleep_until(stall_at + STALL).await;
-        server.set_delay(0, Duration::ZERO).unwrap();
+        server.fault(0, Fault::Heal).unwrap();
     };
     let (run, ()) = tokio::join!(drive(client, config), stall);
     run

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use aerobench::driver::{self, AsyncClient, Config, LINGER, Mode};
 use aerobench::run_output::ticker;
+use aerobench::server::fault::Fault;
 use aerobench::workload::{Mix, ObjectSpec, Workload};
 
 const WARMUP: Duration = Duration::from_secs(1);
@@ -44,7 +45,7 @@ async fn a_run_survives_losing_a_node() {
     });
     let kill = async {
         tokio::time::sleep(KILL_AT).await;
-        target.embedded().unwrap().stop_node(1).unwrap();
+        target.embedded().unwrap().fault(1, Fault::Kill).unwrap();
     };
     let mut print = |k, f: &_| eprintln!("{}", ticker::line(k, f));
     let bounded = tokio::time::timeout(

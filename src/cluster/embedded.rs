@@ -17,6 +17,7 @@ use std::os::unix::process::CommandExt;
 use super::placement::{CpuSet, pin_current_thread};
 use super::{Error, SettingError};
 use crate::server::READY_PREFIX;
+use crate::server::fault::{Fault, Order};
 
 /// How long the server may take to print its ready line.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -89,21 +90,12 @@ impl EmbeddedServer {
         self.child.lock().unwrap_or_else(|p| p.into_inner()).id()
     }
 
-    /// Asks the server to stop node `node` (its port closes, survivors take over).
-    pub fn stop_node(&self, node: usize) -> Result<(), Error> {
-        self.send(&format!("stop-node {node}"))
-    }
-
-    /// Sets the delay node `node` adds before every reply from now on (zero: none).
-    pub fn set_delay(&self, node: usize, delay: Duration) -> Result<(), Error> {
-        self.send(&format!("delay-us {node} {}", delay.as_micros()))
-    }
-
-    /// Writes one control line to the server's stdin.
-    fn send(&self, line: &str) -> Result<(), Error> {
+    /// Gives node `node` a fault from now on (see [`Fault`]); the server logs it, or why
+    /// it cannot, to our stderr.
+    pub fn fault(&self, node: usize, fault: Fault) -> Result<(), Error> {
         let mut control = self.control.lock().unwrap_or_else(|p| p.into_inner());
         let pipe = control.as_mut().ok_or(Error::ServerStopped)?;
-        writeln!(pipe, "{line}").map_err(Error::ControlPipe)
+        writeln!(pipe, "{}", Order { node, fault }).map_err(Error::ControlPipe)
     }
 
     /// A value of the ready line, e.g. `build`.
@@ -134,7 +126,7 @@ impl Drop for EmbeddedServer {
 }
 
 /// Reads the child's stdout until the ready line (bounded by [`READY_TIMEOUT`]), then keeps
-/// forwarding its later lines (stats, node stops) to our stderr.
+/// forwarding its later lines (stats, faults applied) to our stderr.
 fn wait_ready(stdout: std::process::ChildStdout) -> Result<String, Error> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

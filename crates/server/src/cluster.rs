@@ -4,7 +4,8 @@
 //! Ownership follows the client's own digest → partition mapping: replica `r` of partition
 //! `p` is live node `(p + r) % live_count`. Every node announces the same function through
 //! `replicas`, so the masters cover each partition exactly once. Stopping a node bumps the
-//! generations and hands its partitions to the survivors, as a real cluster rebalances.
+//! generations and hands its partitions to the survivors, as a real cluster rebalances;
+//! restarting it hands them back.
 
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,6 +77,22 @@ impl Cluster {
         live.retain(|&i| i != node);
         self.generation.fetch_add(1, Ordering::AcqRel);
         true
+    }
+
+    /// Marks a stopped `node` live again; partitions are dealt over the live nodes anew.
+    /// Returns false if it was running.
+    pub fn start(&self, node: usize) -> bool {
+        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
+        let Err(at) = live.binary_search(&node) else {
+            return false;
+        };
+        live.insert(at, node);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    pub fn is_live(&self, node: usize) -> bool {
+        self.live_nodes().contains(&node)
     }
 
     /// Nodes running now.
@@ -218,6 +235,13 @@ mod tests {
         let maps: Vec<_> = [0, 2].iter().map(|&i| masters(&c, i)).collect();
         assert!(maps[0].iter().zip(&maps[1]).all(|(a, b)| a ^ b == 0xFF));
         assert!(!c.peers(0, false).contains("N1"));
+        assert!(c.start(1) && !c.start(1) && c.is_live(1));
+        assert_eq!(c.generation(), 3);
+        assert_eq!(
+            masters(&c, 1),
+            masters(&cluster(3), 1),
+            "its partitions come back"
+        );
     }
 
     #[test]

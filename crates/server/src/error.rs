@@ -73,3 +73,16 @@ pub enum ConnectionError {
     #[error("frame body not received within {0:?}")]
     SlowBody(Duration),
 }
+
+/// A fault a control line asked for that the server cannot apply.
+#[derive(Debug, thiserror::Error)]
+pub enum FaultError {
+    #[error("node {0} is not served by this process")]
+    NotServed(usize),
+    #[error("cannot kill node {0}: it is stopped already, or the last one running")]
+    CannotKill(usize),
+    #[error("cannot restart node {0}: it is running (kill it first)")]
+    Running(usize),
+    #[error("cannot restart the node: {0}")]
+    Restart(StartError),
+}

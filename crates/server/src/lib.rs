@@ -18,6 +18,7 @@ pub mod codec;
 pub mod command;
 mod delay;
 mod error;
+pub mod fault;
 pub mod info;
 mod membership;
 mod msgpack;
@@ -27,9 +28,7 @@ pub mod stats;
 pub mod store;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -38,7 +37,8 @@ use tokio::sync::watch;
 pub use address::{BadAddress, check_host_port};
 use cluster::{Cluster, NodeIdentity};
 use delay::Delayer;
-pub use error::{ConnectionError, MembershipError, StartError};
+pub use error::{ConnectionError, FaultError, MembershipError, StartError};
+use fault::{Fault, NodeFaults, Order};
 pub use membership::{Membership, Peer, indexed_node_name};
 use service_time::Request;
 use stats::Stats;
@@ -144,8 +144,8 @@ pub struct Shared {
     pub store: Store,
     pub stats: Stats,
     delayer: Delayer,
-    /// Per cluster node: nanoseconds added before every reply (switchable at run time).
-    service_delays: Vec<AtomicU64>,
+    /// Per cluster node: the faults it has been given (none at start but `--delay-us`).
+    faults: Vec<NodeFaults>,
     max_conns: usize,
     max_frame: u64,
 }
@@ -174,8 +174,8 @@ impl Shared {
             store: Store::new(&config.namespaces),
             stats: Stats::default(),
             delayer: Delayer::start()?,
-            service_delays: (0..nodes)
-                .map(|_| AtomicU64::new(config.service_delay.as_nanos() as u64))
+            faults: (0..nodes)
+                .map(|_| NodeFaults::new(config.service_delay))
                 .collect(),
             max_conns: config.max_conns,
             max_frame: config.max_frame,
@@ -198,22 +198,47 @@ impl Shared {
 
     /// Waits out `node`'s service delay, if it has one.
     async fn delay(&self, node: usize) {
-        let ns = self.service_delays.get(node).map_or(0, |d| d.load(Relaxed));
-        if ns > 0 {
-            self.delayer.wait(Duration::from_nanos(ns)).await;
+        let delay = self
+            .faults
+            .get(node)
+            .map_or(Duration::ZERO, NodeFaults::delay);
+        if !delay.is_zero() {
+            self.delayer.wait(delay).await;
         }
+    }
+
+    /// Returns once `node` is not hung.
+    async fn while_hung(&self, node: usize) {
+        if let Some(faults) = self.faults.get(node) {
+            faults.while_hung().await;
+        }
+    }
+
+    /// The result code `node` is to fail this request with, if it was given errors.
+    fn injected_error(&self, node: usize) -> Option<u8> {
+        self.faults.get(node)?.error()
     }
 }
 
-/// A running server: its nodes' addresses and the handles to stop them.
+/// A running server: its nodes' addresses and the handles to fault them.
 pub struct Server {
     shared: Arc<Shared>,
-    /// Per cluster node: the stop handle of a node this process serves, `None` for nodes
-    /// served by other processes.
-    stops: Vec<Option<watch::Sender<bool>>>,
+    /// Per cluster node: a node this process serves, `None` for nodes served by other
+    /// processes.
+    nodes: Vec<Option<LocalNode>>,
     /// Cluster indices of the nodes this process serves, in listener order.
     local: Vec<usize>,
     addresses: Vec<SocketAddr>,
+    workers: Arc<[Handle]>,
+}
+
+/// A node this process serves: where it listens and the switches that close it.
+struct LocalNode {
+    address: SocketAddr,
+    /// Closes the listener when set; a restarted node gets a new one.
+    stop: Mutex<watch::Sender<bool>>,
+    /// Bumped to close every open connection of the node.
+    cuts: watch::Sender<u64>,
 }
 
 impl Server {
@@ -235,26 +260,44 @@ impl Server {
             .map(|l| l.local_addr())
             .collect::<Result<_, _>>()?;
         let (shared, local) = Shared::with_local(config, &addresses)?;
-        let shared = Arc::new(shared);
-        let mut stops: Vec<Option<watch::Sender<bool>>> = vec![None; shared.cluster.nodes.len()];
-        for (&node, listener) in local.iter().zip(listeners) {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            let (stop, stopped) = watch::channel(false);
-            tokio::spawn(net::serve_node(
-                node,
-                listener,
-                shared.clone(),
-                stopped,
-                workers.clone(),
-            ));
-            stops[node] = Some(stop);
-        }
-        Ok(Server {
-            shared,
-            stops,
+        let mut server = Server {
+            nodes: (0..shared.cluster.nodes.len()).map(|_| None).collect(),
+            shared: Arc::new(shared),
             local,
             addresses,
-        })
+            workers,
+        };
+        for (i, listener) in listeners.into_iter().enumerate() {
+            let node = LocalNode {
+                address: server.addresses[i],
+                stop: Mutex::new(watch::Sender::new(false)),
+                cuts: watch::Sender::new(0),
+            };
+            server.serve(server.local[i], &node, listener)?;
+            server.nodes[server.local[i]] = Some(node);
+        }
+        Ok(server)
+    }
+
+    /// Serves `node` on `listener` until its stop switch is set.
+    fn serve(
+        &self,
+        index: usize,
+        node: &LocalNode,
+        listener: std::net::TcpListener,
+    ) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let stop = watch::Sender::new(false);
+        tokio::spawn(net::serve_node(
+            index,
+            listener,
+            self.shared.clone(),
+            stop.subscribe(),
+            node.cuts.subscribe(),
+            self.workers.clone(),
+        ));
+        *node.stop.lock().unwrap_or_else(|p| p.into_inner()) = stop;
+        Ok(())
     }
 
     /// Addresses clients use, one per node this process serves, in node order.
@@ -305,28 +348,40 @@ impl Server {
         line
     }
 
-    /// Stops node `node` as if its process died: its listener and connections close, and
-    /// the survivors take over its partitions. False if it is not running or is the last.
-    /// Only nodes this process serves can be stopped.
-    pub fn stop_node(&self, node: usize) -> bool {
-        let Some(Some(stop)) = self.stops.get(node) else {
-            return false;
+    /// Gives a node this process serves a fault (see [`Fault`]) from now on.
+    pub fn apply(&self, order: Order) -> Result<(), FaultError> {
+        let Order { node: index, fault } = order;
+        let Some(Some(node)) = self.nodes.get(index) else {
+            return Err(FaultError::NotServed(index));
         };
-        if !self.shared.cluster.stop(node) {
-            return false;
+        let faults = &self.shared.faults[index];
+        match fault {
+            Fault::Kill => {
+                if !self.shared.cluster.stop(index) {
+                    return Err(FaultError::CannotKill(index));
+                }
+                node.stop
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .send_replace(true);
+                node.cuts.send_modify(|n| *n += 1);
+            }
+            Fault::Restart => {
+                if self.shared.cluster.is_live(index) {
+                    return Err(FaultError::Running(index));
+                }
+                let listener = net::bind_listener(node.address).map_err(FaultError::Restart)?;
+                self.serve(index, node, listener)
+                    .map_err(|e| FaultError::Restart(e.into()))?;
+                self.shared.cluster.start(index);
+            }
+            Fault::Hang => faults.set_hang(true),
+            Fault::Slow(delay) => faults.set_delay(delay),
+            Fault::Errors { code, percent } => faults.set_errors(code, percent),
+            Fault::Drop => node.cuts.send_modify(|n| *n += 1),
+            Fault::Heal => faults.heal(),
         }
-        let _ = stop.send(true);
-        true
-    }
-
-    /// Sets the delay node `node` adds before every reply from now on (a slow node, or a
-    /// stall); false if this process does not serve it.
-    pub fn set_service_delay(&self, node: usize, delay: Duration) -> bool {
-        if !self.local.contains(&node) {
-            return false;
-        }
-        self.shared.service_delays[node].store(delay.as_nanos() as u64, Relaxed);
-        true
+        Ok(())
     }
 }
 
@@ -498,7 +553,12 @@ mod tests {
             }
             assert_eq!(c.nodes[i].alternate, format!("127.0.0.1:{}", 4000 + i));
             assert!(
-                !server.stop_node((i + 1) % 3),
+                server
+                    .apply(Order {
+                        node: (i + 1) % 3,
+                        fault: Fault::Kill
+                    })
+                    .is_err(),
                 "a node another process serves cannot be stopped"
             );
         }

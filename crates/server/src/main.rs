@@ -4,7 +4,7 @@
 //! human line, then serves until Ctrl-C / SIGTERM, or, with `--control-stdin`, until its
 //! standard input closes. That last mode is how a parent benchmark process owns it: when
 //! the parent exits for any reason the pipe closes and the server follows. Control lines
-//! on that pipe: `stop-node N`, `delay-us N US` (node N's service delay from now on).
+//! on that pipe: the faults of [`aerobench_server::fault::Order`] (`kill 1`, `hang 0`, …).
 //!
 //! **One node of a multi-process cluster** (one container per node): `--peer` names the
 //! other nodes, and `--node-index I --cluster-size N` (or `--node-id NAME` with named peers)
@@ -31,6 +31,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use aerobench_server::fault::Order;
 use aerobench_server::{
     Config, DEFAULT_CLUSTER_NAME, DEFAULT_NAMESPACE, DEFAULT_PORT, MAX_NODES, Membership, Peer,
     SERVICE_READY, Server,
@@ -268,30 +269,17 @@ async fn shutdown_signal() {
     }
 }
 
-/// Reads control lines from stdin until it closes.
+/// Reads control lines ([`Order`]s) from stdin until it closes.
 async fn control(server: &Server) {
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["stop-node", n] => match n.parse::<usize>() {
-                Ok(n) if server.stop_node(n) => println!("aerobench-server: node {n} stopped"),
-                _ => eprintln!(
-                    "aerobench-server: cannot stop node {n}: not a running node, or the last one"
-                ),
-            },
-            ["delay-us", n, us] => match (n.parse::<usize>(), us.parse::<u64>()) {
-                (Ok(n), Ok(us)) if server.set_service_delay(n, Duration::from_micros(us)) => {
-                    println!("aerobench-server: node {n} delay {us} us")
-                }
-                _ => eprintln!(
-                    "aerobench-server: cannot delay node {n} by {us} us: not a node of this process, or not a number"
-                ),
-            },
-            [] => {}
-            _ => eprintln!(
-                "aerobench-server: unknown control line {line:?} (known: stop-node N, delay-us N US)"
-            ),
+        if line.trim().is_empty() {
+            continue;
+        }
+        match line.parse::<Order>().map(|order| server.apply(order)) {
+            Ok(Ok(())) => println!("aerobench-server: {}", line.trim()),
+            Ok(Err(e)) => eprintln!("aerobench-server: {e}"),
+            Err(e) => eprintln!("aerobench-server: {e}"),
         }
     }
 }

@@ -26,13 +26,15 @@ use super::{ConnectionError, Shared, StartError};
 /// How long the rest of a frame may take to arrive once its header has.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections for node `node` until `stop` fires. Each connection runs on the
-/// next of `workers` in turn, or on the current runtime when there are none.
+/// Accepts connections for node `node` until `stop` fires; every connection closes when
+/// `cuts` changes. Each connection runs on the next of `workers` in turn, or on the
+/// current runtime when there are none.
 pub async fn serve_node(
     node: usize,
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
+    cuts: watch::Receiver<u64>,
     workers: Arc<[Handle]>,
 ) {
     let open = Arc::new(AtomicUsize::new(0));
@@ -65,10 +67,12 @@ pub async fn serve_node(
         bump(&shared.stats.connections, 1);
         bump(&shared.stats.connections_by_node[node], 1);
         open.fetch_add(1, Ordering::Relaxed);
-        let (shared, open, stop) = (shared.clone(), open.clone(), stop.clone());
+        let (shared, open, mut cut) = (shared.clone(), open.clone(), cuts.clone());
+        // Only a cut after this accept closes the connection.
+        cut.mark_unchanged();
         let served = async move {
             if let Ok(stream) = TcpStream::from_std(stream)
-                && let Err(reason) = serve_connection(node, stream, &shared, stop).await
+                && let Err(reason) = serve_connection(node, stream, &shared, cut).await
             {
                 bump(&shared.stats.malformed, 1);
                 eprintln!("aerobench-server: node {node}: closing {peer}: {reason}");
@@ -84,19 +88,19 @@ pub async fn serve_node(
 }
 
 /// Serves one connection; `Err` names a protocol violation that closed it. A peer that
-/// hangs up, or a node that stops, ends it with `Ok`.
+/// hangs up, or a cut (the node killed, or its connections dropped), ends it with `Ok`.
 async fn serve_connection(
     node: usize,
     stream: TcpStream,
     shared: &Shared,
-    mut stop: watch::Receiver<bool>,
+    mut cut: watch::Receiver<u64>,
 ) -> Result<(), ConnectionError> {
     let _ = stream.set_nodelay(true);
     let peer = stream.peer_addr().ok();
-    // One wait on `stop` for the connection's life: re-arming it per request would take
+    // One wait on `cut` for the connection's life: re-arming it per request would take
     // the channel's lock twice per request.
     tokio::select! {
-        _ = stop.changed() => Ok(()),
+        _ = cut.changed() => Ok(()),
         served = serve_frames(node, stream, shared, peer) => served,
     }
 }
@@ -128,6 +132,8 @@ async fn serve_frames(
                 Err(_) => return Err(ConnectionError::SlowBody(BODY_TIMEOUT)),
             }
         }
+        // A hung node has read the request and never answers it.
+        shared.while_hung(node).await;
         // The frame is complete: the server's share of this request starts here.
         let start = Instant::now();
         out.clear();
@@ -238,7 +244,15 @@ fn command_reply(node: usize, body: &[u8], shared: &Shared, out: &mut Vec<u8>) -
         single_reply(out, |out| refuse(rc::PARAMETER, 0, out));
         return None;
     };
-    if msg.header.info1 & INFO1_BATCH != 0 {
+    let batch = msg.header.info1 & INFO1_BATCH != 0;
+    if let Some(code) = shared.injected_error(node) {
+        match batch {
+            true => batch::last_message(out, code),
+            false => single_reply(out, |out| refuse(code, 0, out)),
+        }
+        return None;
+    }
+    if batch {
         batch_reply(node, &msg, shared, out);
         return Some(Request::Batch);
     }
@@ -296,11 +310,15 @@ pub fn bind_listeners(
     (0..count)
         .map(|i| {
             let port = if port == 0 { 0 } else { port + i as u16 };
-            let address = SocketAddr::new(ip, port);
-            let listener = std::net::TcpListener::bind(address)
-                .map_err(|source| StartError::Bind { address, source })?;
-            listener.set_nonblocking(true)?;
-            Ok(listener)
+            bind_listener(SocketAddr::new(ip, port))
         })
         .collect()
+}
+
+/// A non-blocking listener on `address`.
+pub fn bind_listener(address: SocketAddr) -> Result<std::net::TcpListener, StartError> {
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|source| StartError::Bind { address, source })?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }

@@ -1,0 +1,172 @@
+//! The embedded server's faults as the real client sees them: errors with their code and
+//! share, a hung node that times calls out until healed, dropped connections the client
+//! replaces, and a killed node that leaves the cluster and comes back on restart.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aerobench::server::fault::Fault;
+use aerospike_core::policy::{AdminPolicy, ReadPolicy, WritePolicy};
+use aerospike_core::{Bin, Bins, Client, ErrorKind, ResultCode, Value};
+use common::{cluster, key, node_stats};
+
+/// How long the client may take to see a node leave or join (it tends every second).
+const TEND_BOUND: Duration = Duration::from_secs(10);
+
+/// Reads that fail at once: no retry, a short deadline.
+fn impatient() -> ReadPolicy {
+    let mut policy = ReadPolicy::default();
+    policy.base_policy.max_retries = 0;
+    policy.base_policy.total_timeout = 300;
+    policy
+}
+
+async fn put_keys(client: &Client, n: i64) {
+    for id in 0..n {
+        let bin = Bin::new("v", Value::Int(id));
+        client
+            .put(&WritePolicy::default(), &key(id), &[bin])
+            .await
+            .unwrap();
+    }
+}
+
+/// Waits (bounded) until the client sees `nodes` nodes.
+async fn until_nodes(client: &Client, nodes: usize) {
+    let deadline = Instant::now() + TEND_BOUND;
+    while client.nodes().len() != nodes {
+        assert!(
+            Instant::now() < deadline,
+            "the client never saw {nodes} nodes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn errors_answer_their_share_with_their_code() {
+    let (target, client) = cluster(1).await;
+    put_keys(&client, 1).await;
+    let server = target.embedded().unwrap();
+    server
+        .fault(
+            0,
+            Fault::Errors {
+                code: 18,
+                percent: 25,
+            },
+        )
+        .unwrap();
+    // The control line is applied asynchronously: wait for the first injected error.
+    let deadline = Instant::now() + TEND_BOUND;
+    while client.get(&impatient(), &key(0), Bins::All).await.is_ok() {
+        assert!(Instant::now() < deadline, "no error was injected");
+    }
+    let mut codes = Vec::new();
+    for _ in 0..100 {
+        if let Err(e) = client.get(&impatient(), &key(0), Bins::All).await {
+            codes.push(e.server_result_code());
+        }
+    }
+    assert_eq!(
+        codes.len(),
+        25,
+        "any 100 requests in a row hold 25 failures"
+    );
+    let overload = Some(ResultCode::DeviceOverload);
+    assert!(codes.iter().all(|&c| c == overload), "{codes:?}");
+    server.fault(0, Fault::Heal).unwrap();
+    until_ok(&client).await;
+}
+
+/// Waits (bounded) until a read succeeds.
+async fn until_ok(client: &Client) {
+    let deadline = Instant::now() + TEND_BOUND;
+    while client.get(&impatient(), &key(0), Bins::All).await.is_err() {
+        assert!(Instant::now() < deadline, "reads never succeeded again");
+    }
+}
+
+#[tokio::test]
+async fn a_hung_node_times_calls_out_until_healed() {
+    let (target, client) = cluster(1).await;
+    put_keys(&client, 1).await;
+    let server = target.embedded().unwrap();
+    server.fault(0, Fault::Hang).unwrap();
+    let deadline = Instant::now() + TEND_BOUND;
+    let timed_out = loop {
+        match client.get(&impatient(), &key(0), Bins::All).await {
+            Err(e) => break e,
+            Ok(_) => assert!(Instant::now() < deadline, "the node never hung"),
+        }
+    };
+    assert!(
+        matches!(timed_out.kind(), ErrorKind::Timeout),
+        "{timed_out:?}"
+    );
+    server.fault(0, Fault::Heal).unwrap();
+    until_ok(&client).await;
+}
+
+/// A call on a dropped connection fails (a write is in doubt); the client then opens new
+/// connections and calls succeed again.
+#[tokio::test]
+async fn dropped_connections_are_replaced() {
+    let (target, client) = cluster(1).await;
+    put_keys(&client, 1).await;
+    let before = connections_opened(&client).await.unwrap();
+    target.embedded().unwrap().fault(0, Fault::Drop).unwrap();
+    let deadline = Instant::now() + TEND_BOUND;
+    while connections_opened(&client)
+        .await
+        .is_none_or(|n| n == before)
+    {
+        assert!(Instant::now() < deadline, "no connection was replaced");
+        let _ = client.get(&impatient(), &key(0), Bins::All).await;
+    }
+    until_ok(&client).await;
+}
+
+/// The connections node 0 has accepted, `None` if the info call found a dropped one.
+async fn connections_opened(client: &Client) -> Option<u64> {
+    let node = &client.nodes()[0];
+    let info = node
+        .info(&AdminPolicy::default(), &["statistics"])
+        .await
+        .ok()?;
+    let (_, n) = info["statistics"].split(';').find_map(|kv| {
+        kv.split_once('=')
+            .filter(|(k, _)| *k == "client_connections_opened")
+    })?;
+    n.parse().ok()
+}
+
+#[tokio::test]
+async fn a_killed_node_leaves_and_comes_back_on_restart() {
+    let (target, client) = cluster(3).await;
+    put_keys(&client, 100).await;
+    let server = target.embedded().unwrap();
+    let name = client.nodes()[1].name().to_string();
+    server.fault(1, Fault::Kill).unwrap();
+    until_nodes(&client, 2).await;
+    for id in 0..100 {
+        client
+            .get(&ReadPolicy::default(), &key(id), Bins::All)
+            .await
+            .expect("the survivors serve every key");
+    }
+    server.fault(1, Fault::Restart).unwrap();
+    until_nodes(&client, 3).await;
+    let commands = |stats: Vec<(String, HashMap<String, u64>)>| {
+        let node = stats.into_iter().find(|(n, _)| *n == name);
+        node.expect("back under its own name").1["node_commands"]
+    };
+    let before = commands(node_stats(&client).await);
+    put_keys(&client, 100).await;
+    assert!(
+        commands(node_stats(&client).await) > before,
+        "it serves its partitions again"
+    );
+}
