@@ -24,6 +24,7 @@
 //! - [`workload`]: the mix, key ids and values a run uses.
 //! - [`driver`]: the driver behind the CLI and the throughput groups, closed loop or at a
 //!   fixed rate.
+//! - [`faults`]: faults during a run and what they did (time to detect, to recover).
 //! - [`knee`]: the highest rate that holds a latency SLA (`aerobench knee`).
 //! - [`stats`]: latency histograms, outcome counts and the figures reported.
 //! - [`run_output`]: what a run prints and keeps: the ticker line, the summary block and
@@ -38,6 +39,7 @@ pub mod cpu;
 pub mod criterion_results;
 pub mod driver;
 pub mod durations;
+pub mod faults;
 pub mod files;
 pub mod knee;
 pub mod meta;

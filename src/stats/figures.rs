@@ -10,7 +10,7 @@ use crate::workload::Access;
 
 /// A [`Tally`] over a span, as reported (per second, or for the whole measured run): the
 /// totals, and the same figures per kind of call.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Figures {
     /// Length of the span.
     pub seconds: f64,

@@ -1,0 +1,130 @@
+//! What a fault did to a run, read from its one-second windows: when it showed, when the
+//! run was back, the worst window, and every failure by name.
+//!
+//! The resolution is the window: a fault that shows within its first second is detected
+//! "within 1 s", not at a finer instant.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::plan::FaultSpec;
+use crate::stats::Figures;
+
+/// A window is back to normal at this share of the pre-fault TPS, with no failure.
+pub const RECOVERED_SHARE: f64 = 0.9;
+
+/// The effect of one fault.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effect {
+    pub fault: FaultSpec,
+    /// Mean TPS of the windows before the fault; `None` if it starts in the first second.
+    pub baseline_tps: Option<f64>,
+    /// From the fault to the end of the first window that shows it (TPS under
+    /// [`RECOVERED_SHARE`] of the baseline, or a failure); `None`: no window showed it.
+    pub detected_after_s: Option<f64>,
+    /// From the fault to the start of the first window after that one that is back to
+    /// normal; `None`: not recovered by the end of the run.
+    pub recovered_after_s: Option<f64>,
+    /// The worst p99 of the windows from the fault until recovery (or the end).
+    pub worst_p99_ns: u64,
+    /// Failures by name over the same windows, timeouts included.
+    pub failures: BTreeMap<String, u64>,
+}
+
+impl Effect {
+    /// Reads `fault`'s effect from `seconds`, the run's one-second windows.
+    pub fn of(fault: FaultSpec, seconds: &[Figures]) -> Effect {
+        let first = (fault.at.as_secs_f64() as usize).min(seconds.len());
+        let before = &seconds[..first];
+        let baseline_tps =
+            (!before.is_empty()).then(|| before.iter().map(|w| w.tps).sum::<f64>() / first as f64);
+        let normal = |w: &Figures| {
+            w.errors + w.timeouts == 0
+                && baseline_tps.is_none_or(|tps| w.tps >= RECOVERED_SHARE * tps)
+        };
+        let at = fault.at.as_secs_f64();
+        let detected = (first..seconds.len()).find(|&i| !normal(&seconds[i]));
+        let recovered =
+            detected.and_then(|d| (d + 1..seconds.len()).find(|&i| normal(&seconds[i])));
+        let affected = &seconds[first..recovered.unwrap_or(seconds.len())];
+        let mut failures = BTreeMap::new();
+        for (name, n) in affected.iter().flat_map(|w| &w.failures) {
+            *failures.entry(name.clone()).or_insert(0) += n;
+        }
+        Effect {
+            fault,
+            baseline_tps,
+            detected_after_s: detected.map(|i| (i + 1) as f64 - at),
+            recovered_after_s: recovered.map(|i| (i as f64 - at).max(0.0)),
+            worst_p99_ns: affected.iter().map(|w| w.latency_ns.p99).max().unwrap_or(0),
+            failures,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::plan::FaultSpec;
+
+    fn window(tps: f64, timeouts: u64, p99: u64) -> Figures {
+        let mut w = Figures {
+            tps,
+            timeouts,
+            ..Figures::default()
+        };
+        w.latency_ns.p99 = p99;
+        if timeouts > 0 {
+            w.failures.insert("timeout".into(), timeouts);
+        }
+        w
+    }
+
+    #[test]
+    fn a_hang_is_detected_in_its_window_and_recovered_after() {
+        let seconds = [
+            window(1000.0, 0, 1_000),
+            window(1000.0, 0, 1_000),
+            window(400.0, 32, 1_000_000_000),
+            window(300.0, 32, 1_000_000_000),
+            window(950.0, 0, 2_000),
+            window(1000.0, 0, 1_000),
+        ];
+        let fault: FaultSpec = "2s:1:hang:2s".parse().unwrap();
+        let effect = Effect::of(fault, &seconds);
+        assert_eq!(effect.baseline_tps, Some(1000.0));
+        assert_eq!(effect.detected_after_s, Some(1.0));
+        assert_eq!(effect.recovered_after_s, Some(2.0));
+        assert_eq!(effect.worst_p99_ns, 1_000_000_000);
+        assert_eq!(effect.failures["timeout"], 64);
+    }
+
+    #[test]
+    fn a_fault_that_never_clears_is_not_recovered() {
+        let seconds = [
+            window(1000.0, 0, 1),
+            window(500.0, 0, 9),
+            window(500.0, 0, 8),
+        ];
+        let effect = Effect::of("1s:1:slow=5ms".parse().unwrap(), &seconds);
+        assert_eq!(effect.detected_after_s, Some(1.0));
+        assert_eq!(effect.recovered_after_s, None);
+        assert_eq!(effect.worst_p99_ns, 9);
+    }
+
+    #[test]
+    fn a_fault_the_client_hides_shows_no_effect() {
+        let seconds = [
+            window(1000.0, 0, 1),
+            window(990.0, 0, 1),
+            window(1000.0, 0, 1),
+        ];
+        let effect = Effect::of("1s:1:drop".parse().unwrap(), &seconds);
+        assert_eq!(
+            (effect.detected_after_s, effect.recovered_after_s),
+            (None, None)
+        );
+        assert!(effect.failures.is_empty());
+    }
+}

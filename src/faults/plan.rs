@@ -1,0 +1,339 @@
+//! What goes wrong when: `--fault "<at>:<node>:<kind>[:<for>]"` and the named scenarios,
+//! turned into the timed orders a target carries out.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::durations::parse_latency;
+use crate::server::fault::Fault;
+
+/// What a fault does to its node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The node dies; with a `for`, it is restarted after it.
+    Kill,
+    /// The node dies and comes back after its `for` (2 s when none is given).
+    Restart,
+    /// The node reads requests and never answers, until its `for` ends.
+    Hang,
+    /// The node adds this delay to every reply.
+    Slow(Duration),
+    /// The node answers this share of requests with this result code.
+    Errors { code: u8, percent: u8 },
+    /// The node resets every open connection once.
+    Drop,
+}
+
+/// How long a restarted node stays down when `restart` is given no `for`.
+const RESTART_DOWN: Duration = Duration::from_secs(2);
+
+/// Result codes a user may name instead of giving the number.
+const CODES: [(&str, u8); 3] = [("device-overload", 18), ("key-busy", 14), ("timeout", 9)];
+
+/// One fault of a run: at `at` into the measured span, node `node`, for `for_` (until the
+/// end when `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultSpec {
+    pub at: Duration,
+    pub node: usize,
+    pub kind: Kind,
+    pub for_: Option<Duration>,
+}
+
+/// The forms `--fault` takes, for error messages.
+const FORM: &str = "use <at>:<node>:<kind>[:<for>], kind one of kill, restart, hang, \
+                    slow=<latency>, errors=<code|device-overload|key-busy>/<percent>%, drop; \
+                    e.g. 5s:1:hang:3s";
+
+impl FromStr for FaultSpec {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<FaultSpec, String> {
+        let bad = |why: &str| format!("bad --fault {spec:?}: {why}; {FORM}");
+        let parts: Vec<&str> = spec.split(':').collect();
+        let (at, node, kind, for_) = match parts.as_slice() {
+            [at, node, kind] => (at, node, kind, None),
+            [at, node, kind, for_] => (at, node, kind, Some(for_)),
+            _ => return Err(bad("expected 3 or 4 parts")),
+        };
+        let duration = |s: &str| {
+            parse_latency(s)
+                .map(Duration::from_nanos)
+                .map_err(|_| bad(&format!("{s:?} is not a duration")))
+        };
+        let kind: Kind = kind.parse().map_err(|why: String| bad(&why))?;
+        let for_ = match (for_.map(|f| duration(f)).transpose()?, kind) {
+            (Some(_), Kind::Drop) => return Err(bad("drop happens once, it takes no <for>")),
+            (None, Kind::Restart) => Some(RESTART_DOWN),
+            (for_, _) => for_,
+        };
+        Ok(FaultSpec {
+            at: match at.trim_start_matches('0') {
+                "" | "s" | "ms" | "us" | "ns" => Duration::ZERO,
+                _ => duration(at)?,
+            },
+            node: node
+                .parse()
+                .map_err(|_| bad(&format!("node {node:?} is not a node index (0, 1, …)")))?,
+            kind,
+            for_,
+        })
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+
+    fn from_str(kind: &str) -> Result<Kind, String> {
+        let (name, arg) = match kind.split_once('=') {
+            Some((name, arg)) => (name, Some(arg)),
+            None => (kind, None),
+        };
+        match (name, arg) {
+            ("kill", None) => Ok(Kind::Kill),
+            ("restart", None) => Ok(Kind::Restart),
+            ("hang", None) => Ok(Kind::Hang),
+            ("drop", None) => Ok(Kind::Drop),
+            ("slow", Some(delay)) => parse_latency(delay)
+                .map(|ns| Kind::Slow(Duration::from_nanos(ns)))
+                .map_err(|_| format!("slow={delay} is not a latency")),
+            ("errors", Some(arg)) => errors(arg),
+            _ => Err(format!("unknown kind {kind:?}")),
+        }
+    }
+}
+
+/// `<code>/<percent>%`, the code a number or a name of [`CODES`].
+fn errors(arg: &str) -> Result<Kind, String> {
+    let bad = || format!("errors={arg} is not <code>/<percent>%");
+    let (code, percent) = arg.split_once('/').ok_or_else(bad)?;
+    let code = match CODES.iter().find(|(name, _)| *name == code) {
+        Some(&(_, code)) => code,
+        None => code.parse().map_err(|_| bad())?,
+    };
+    let percent = percent.strip_suffix('%').unwrap_or(percent);
+    match percent.parse() {
+        Ok(percent) if (1..=100).contains(&percent) => Ok(Kind::Errors { code, percent }),
+        _ => Err(bad()),
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::Kill => f.write_str("kill"),
+            Kind::Restart => f.write_str("restart"),
+            Kind::Hang => f.write_str("hang"),
+            Kind::Drop => f.write_str("drop"),
+            Kind::Slow(delay) => write!(
+                f,
+                "slow={}",
+                crate::durations::latency(delay.as_nanos() as u64)
+            ),
+            Kind::Errors { code, percent } => write!(f, "errors={code}/{percent}%"),
+        }
+    }
+}
+
+impl fmt::Display for FaultSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}s:{}:{}", self.at.as_secs_f64(), self.node, self.kind)?;
+        match self.for_ {
+            Some(for_) => write!(f, ":{}s", for_.as_secs_f64()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Serialize for FaultSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A timed order for the target: at `at` into the measured span, give `node` `fault`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub at: Duration,
+    pub node: usize,
+    pub fault: Fault,
+}
+
+impl FaultSpec {
+    /// When it ends: its `for` after it starts, or never (`None`).
+    pub fn end(&self) -> Option<Duration> {
+        self.for_.map(|for_| self.at + for_)
+    }
+
+    /// The orders that carry it out: the fault, then what undoes it when its `for` ends.
+    pub fn steps(&self) -> Vec<Step> {
+        let (fault, undo) = match self.kind {
+            Kind::Kill | Kind::Restart => (Fault::Kill, Fault::Restart),
+            Kind::Hang => (Fault::Hang, Fault::Heal),
+            Kind::Slow(delay) => (Fault::Slow(delay), Fault::Heal),
+            Kind::Errors { code, percent } => (Fault::Errors { code, percent }, Fault::Heal),
+            Kind::Drop => (Fault::Drop, Fault::Heal),
+        };
+        let step = |at, fault| Step {
+            at,
+            node: self.node,
+            fault,
+        };
+        let mut steps = vec![step(self.at, fault)];
+        steps.extend(self.end().map(|end| step(end, undo)));
+        steps
+    }
+}
+
+/// The named scenarios (`--scenario`): one fault on node 1, from a third of the measured
+/// span for a third of it, so the run shows a before, a during and an after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Node 1 dies and stays dead.
+    NodeLoss,
+    /// Node 1 hangs, then answers again.
+    HungNode,
+    /// Node 1 adds 5 ms to every reply, then stops.
+    SlowNode,
+    /// Node 1 dies and comes back.
+    Restart,
+    /// Node 1 fails half its requests with device overload (code 18), then stops.
+    ErrorStorm,
+}
+
+impl Scenario {
+    pub fn fault(self, duration: Duration) -> FaultSpec {
+        let third = duration / 3;
+        let (kind, for_) = match self {
+            Scenario::NodeLoss => (Kind::Kill, None),
+            Scenario::HungNode => (Kind::Hang, Some(third)),
+            Scenario::SlowNode => (Kind::Slow(Duration::from_millis(5)), Some(third)),
+            Scenario::Restart => (Kind::Restart, Some(third)),
+            Scenario::ErrorStorm => (
+                Kind::Errors {
+                    code: 18,
+                    percent: 50,
+                },
+                Some(third),
+            ),
+        };
+        FaultSpec {
+            at: third,
+            node: 1,
+            kind,
+            for_,
+        }
+    }
+}
+
+/// Why a plan cannot run against a cluster of `nodes` nodes for `duration`.
+pub fn check(faults: &[FaultSpec], nodes: usize, duration: Duration) -> Result<(), String> {
+    for fault in faults {
+        if fault.node >= nodes {
+            return Err(format!(
+                "--fault {fault}: node {} is not in a {nodes}-node cluster: use 0 to {}",
+                fault.node,
+                nodes - 1
+            ));
+        }
+        if fault.at >= duration {
+            return Err(format!(
+                "--fault {fault}: starts after the run's {}s: start it earlier or raise -d",
+                duration.as_secs()
+            ));
+        }
+        if matches!(fault.kind, Kind::Kill | Kind::Restart) && nodes < 2 {
+            return Err(format!(
+                "--fault {fault}: the only node cannot be killed: use --nodes 3"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn specs_parse_and_print_back() {
+        let spec: FaultSpec = "5s:1:hang:3s".parse().unwrap();
+        assert_eq!(
+            spec,
+            FaultSpec {
+                at: s(5),
+                node: 1,
+                kind: Kind::Hang,
+                for_: Some(s(3))
+            }
+        );
+        assert_eq!(spec.to_string().parse::<FaultSpec>(), Ok(spec));
+        let storm: FaultSpec = "0:2:errors=device-overload/25%".parse().unwrap();
+        assert_eq!(
+            storm.kind,
+            Kind::Errors {
+                code: 18,
+                percent: 25
+            }
+        );
+        assert_eq!(storm.to_string().parse::<FaultSpec>(), Ok(storm));
+        let slow: FaultSpec = "1s:0:slow=2ms".parse().unwrap();
+        assert_eq!(slow.kind, Kind::Slow(Duration::from_millis(2)));
+        assert_eq!(
+            "1s:0:restart".parse::<FaultSpec>().unwrap().for_,
+            Some(RESTART_DOWN)
+        );
+    }
+
+    #[test]
+    fn bad_specs_name_the_form() {
+        for bad in [
+            "5s:1",
+            "5s:x:hang",
+            "soon:1:hang",
+            "5s:1:pause",
+            "5s:1:slow",
+            "5s:1:errors=18/0%",
+            "5s:1:errors=nope/5%",
+            "5s:1:drop:2s",
+        ] {
+            let e = bad.parse::<FaultSpec>().unwrap_err();
+            assert!(
+                e.starts_with("bad --fault") && e.contains("e.g. 5s:1:hang:3s"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fault_with_a_for_is_undone_when_it_ends() {
+        let hang: FaultSpec = "2s:1:hang:1s".parse().unwrap();
+        let faults: Vec<_> = hang.steps().iter().map(|s| (s.at, s.fault)).collect();
+        assert_eq!(faults, [(s(2), Fault::Hang), (s(3), Fault::Heal)]);
+        let kill: FaultSpec = "2s:1:kill".parse().unwrap();
+        assert_eq!(kill.steps().len(), 1, "a kill without <for> stays");
+        let restart = Scenario::Restart.fault(s(30)).steps();
+        assert_eq!(
+            restart.iter().map(|s| (s.at, s.fault)).collect::<Vec<_>>(),
+            [(s(10), Fault::Kill), (s(20), Fault::Restart)]
+        );
+    }
+
+    #[test]
+    fn plans_that_cannot_run_are_refused() {
+        let hang: FaultSpec = "2s:3:hang".parse().unwrap();
+        assert!(check(&[hang], 3, s(10)).unwrap_err().contains("use 0 to 2"));
+        let late: FaultSpec = "20s:1:hang".parse().unwrap();
+        assert!(check(&[late], 3, s(10)).unwrap_err().contains("raise -d"));
+        let kill: FaultSpec = "2s:0:kill".parse().unwrap();
+        assert!(check(&[kill], 1, s(10)).unwrap_err().contains("--nodes 3"));
+        assert!(check(&[kill], 3, s(10)).is_ok());
+    }
+}
