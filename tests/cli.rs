@@ -306,14 +306,93 @@ fn bare_runs_count_every_call_and_write_their_result() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// asbench's workload vocabulary in one run: a set of its own, three bins, zipf keys, and a
+/// seeding phase with figures of its own; then a namespace the cluster lacks, which ends
+/// the run with one line.
+#[test]
+fn a_seeded_zipf_run_over_three_bins_in_its_own_set_is_clean() {
+    let dir = scratch("vocabulary");
+    let json = dir.join("result.json");
+    let out = aerobench(
+        &[
+            "run",
+            "--seed",
+            "-n",
+            "test",
+            "-s",
+            "other",
+            "-o",
+            "I,S:100,B:1024",
+            "--keys-dist",
+            "zipf",
+            "-k",
+            "1000",
+            "-d",
+            "1",
+            "--warmup",
+            "0",
+            "-z",
+            "4",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        1,
+        &dir,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let (knobs, outcome, seed) = (&result["knobs"], &result["outcome"], &result["seed"]);
+    assert_eq!(knobs["object"], "I8,S100,B1024");
+    assert_eq!(knobs["keys_dist"], "zipf,0.99");
+    assert_eq!(
+        (&knobs["namespace"], &knobs["set"]),
+        (&"test".into(), &"other".into())
+    );
+    assert!(outcome["reads"].as_u64().unwrap() > 0, "{outcome}");
+    for field in ["misses", "errors", "timeouts", "mismatches"] {
+        assert_eq!(outcome[field], 0, "{field} in {outcome}");
+    }
+    assert_eq!(seed["keys"], 1000, "{seed}");
+    assert_eq!((&seed["errors"], &seed["timeouts"]), (&0.into(), &0.into()));
+    assert!(seed["tps"].as_f64().unwrap() > 0.0, "{seed}");
+    assert!(seed["latency_ns"]["p99"].as_u64().unwrap() > 0, "{seed}");
+    for shown in ["in test.other, zipf,0.99 keys", "seeding     1000 keys in"] {
+        assert!(stdout.contains(shown), "{shown}:\n{stdout}");
+    }
+
+    let out = aerobench(&["run", "-n", "nope", "-d", "1", "--warmup", "0"], 1, &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("namespace \"nope\" not found") && stderr.contains("-n"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn bad_input_is_one_line_naming_the_problem() {
     let dir = scratch("bad");
+    let (namespace_32, set_64) = ("n".repeat(32), "s".repeat(64));
     for (args, needle) in [
         (&["run", "--bogus"][..], "--bogus"),
         (&["run", "-z", "0"], "--tasks"),
         (&["run", "-w", "XX"], "RU,<read%>"),
         (&["run", "-o", "Q1"], "I8, S<bytes> or B<bytes>"),
+        (&["run", "-o", "I,S:0"], "\"S:0\""),
+        (&["run", "-n", &namespace_32], "--namespace"),
+        (&["run", "-s", &set_64], "--set"),
+        (&["run", "--keys-dist", "zipf,1"], "--keys-dist"),
+        (
+            &["run", "-w", "I", "--keys-dist", "hot,10,90"],
+            "-w I writes them in order",
+        ),
         (&["run", "--batch-size", "500"], "--batch-size"),
         (&["run", "--min-conns", "300"], "--min-conns 300"),
         (&["run", "--threads", "2", "--workers", "2"], "--workers"),

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
-use aerobench::stats::Figures;
 use aerobench::server::fault::Fault;
+use aerobench::stats::Figures;
 use aerobench::workload::{Mix, ObjectSpec, Workload};
 use aerospike_core::Client;
 
@@ -17,8 +17,9 @@ fn setup(mix: Mix, object: ObjectSpec, batch_size: usize, mode: Mode) -> Config 
         workload: Workload {
             keys: 2_000,
             mix,
-            object,
+            object: object.into(),
             batch_size,
+            ..Workload::default()
         },
         mode,
         warmup: Duration::from_millis(300),

@@ -30,8 +30,9 @@ async fn a_run_survives_losing_a_node() {
         workload: Workload {
             keys: 10_000,
             mix: Mix::default(),
-            object: ObjectSpec::Int,
+            object: ObjectSpec::Int.into(),
             batch_size: 1,
+            ..Workload::default()
         },
         mode: Mode::Async { tasks: 32 },
         warmup: WARMUP,

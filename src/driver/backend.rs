@@ -8,12 +8,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use aerospike_core::{BatchOperation, Bin, Bins, Client, Key, Record, ResultCode};
+use aerospike_core::{BatchOperation, Bins, Client, Key, Record, ResultCode};
 
 use super::policy::Policies;
 use crate::stats::{Failure, Row};
-use crate::workload::space::RUN;
-use crate::workload::{self, Access, ObjectSpec};
+use crate::workload::bins::RecordBins;
+use crate::workload::{Access, Workload};
 
 /// Calls made from async tasks.
 pub trait Backend: Send + Sync + 'static {
@@ -35,36 +35,36 @@ pub trait BlockingBackend: Sync {
 /// One call, ready to send.
 pub enum Request {
     Get(Key),
-    Put(Key, [Bin; 1]),
+    Put(Key, RecordBins),
     Batch(Vec<BatchOperation>),
 }
 
-/// Builds requests and reads answers for one run's policies and object spec.
+/// Builds requests and reads answers for one run's policies and workload (its namespace,
+/// set and bins).
 pub struct Calls {
     pub policies: Policies,
-    pub object: ObjectSpec,
+    pub workload: Workload,
 }
 
 impl Calls {
     /// A single-record call for one id, a batch for more.
     pub fn request(&self, access: Access, ids: &[u64]) -> Request {
+        let w = &self.workload;
         match (access, ids) {
-            (Access::Read, &[id]) => Request::Get(workload::key(id)),
-            (Access::Write, &[id]) => {
-                Request::Put(workload::key(id), [workload::bin(self.object, id)])
-            }
+            (Access::Read, &[id]) => Request::Get(w.key(id)),
+            (Access::Write, &[id]) => Request::Put(w.key(id), w.object.bins(id)),
             (Access::Read, ids) => Request::Batch(
                 ids.iter()
-                    .map(|&id| {
-                        BatchOperation::read(&self.policies.read_row, workload::key(id), Bins::All)
-                    })
+                    .map(|&id| BatchOperation::read(&self.policies.read_row, w.key(id), Bins::All))
                     .collect(),
             ),
             (Access::Write, ids) => Request::Batch(
                 ids.iter()
                     .map(|&id| {
-                        let put = aerospike_core::operations::put(&workload::bin(self.object, id));
-                        BatchOperation::write(&self.policies.write_row, workload::key(id), [put])
+                        let bins = w.object.bins(id);
+                        let puts: Vec<_> =
+                            bins.iter().map(aerospike_core::operations::put).collect();
+                        BatchOperation::write(&self.policies.write_row, w.key(id), puts)
                     })
                     .collect(),
             ),
@@ -82,7 +82,7 @@ impl Calls {
     /// The row of a single-record get of key `id`.
     pub fn got(&self, id: u64, answer: aerospike_core::Result<Record>, rows: &mut Vec<Row>) {
         rows.push(match answer {
-            Ok(record) => self.read(id, run_bin(&record)),
+            Ok(record) => self.read(id, Some(&record)),
             Err(e) if e.server_result_code() == Some(ResultCode::KeyNotFoundError) => Row::Miss,
             Err(e) => Row::Failed(Failure::of(&e)),
         });
@@ -116,7 +116,7 @@ impl Calls {
         let writes = op.batch_record().has_write();
         match (op.result_code(), op.error()) {
             (Some(ResultCode::Ok), _) if writes => Row::Written,
-            (Some(ResultCode::Ok), _) => self.read(id, op.record().and_then(run_bin)),
+            (Some(ResultCode::Ok), _) => self.read(id, op.record()),
             (Some(ResultCode::KeyNotFoundError), _) if !writes => Row::Miss,
             (_, Some(e)) => Row::Failed(Failure::of(e)),
             (Some(rc), None) => Row::Failed(Failure::Server(rc)),
@@ -124,22 +124,20 @@ impl Calls {
         }
     }
 
-    /// A read that returned `found` for key `id`: a hit if it is the value written for `id`.
-    pub fn read(&self, id: u64, found: Option<&aerospike_core::Value>) -> Row {
-        match found {
-            Some(value) if self.object.matches(id, value) => Row::Hit,
-            _ => Row::Mismatch,
-        }
+    /// A read that returned `record` for key `id`: a hit if its bins hold the values
+    /// written for `id` (found by scanning their names, which spares a SipHash per bin).
+    pub fn read(&self, id: u64, record: Option<&Record>) -> Row {
+        let bins = record.map(|r| r.bins.iter().map(|(name, value)| (name.as_str(), value)));
+        read_row(bins.is_some_and(|bins| self.workload.object.matches(id, bins)))
     }
 }
 
-/// The run's bin in `record`, found by scanning its names: records hold one bin, and this
-/// spares a SipHash of the name on every read.
-fn run_bin(record: &Record) -> Option<&aerospike_core::Value> {
-    record
-        .bins
-        .iter()
-        .find_map(|(name, value)| (name == RUN.bin).then_some(value))
+/// A read's row, by whether it found the values written.
+fn read_row(matched: bool) -> Row {
+    match matched {
+        true => Row::Hit,
+        false => Row::Mismatch,
+    }
 }
 
 /// The async client.
@@ -204,7 +202,10 @@ impl Ready {
     fn answer(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
         std::hint::black_box(self.calls.request(access, ids));
         rows.extend(ids.iter().map(|&id| match access {
-            Access::Read => self.calls.read(id, Some(&self.calls.object.value(id))),
+            Access::Read => {
+                let object = &self.calls.workload.object;
+                read_row(object.matches(id, object.values(id)))
+            }
             Access::Write => Row::Written,
         }));
     }

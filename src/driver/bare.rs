@@ -16,7 +16,9 @@ use rand::{Rng, SeedableRng};
 
 use super::{Config, ConfigError, LINGER};
 use crate::cpu;
-use crate::workload::{self, Access, Mix, ObjectSpec};
+use crate::workload::bins::RecordBins;
+use crate::workload::dist::KeyDraw;
+use crate::workload::{Access, Workload};
 
 /// What a bare run measured over its measured span (warm-up excluded).
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +42,7 @@ impl Bare {
     }
 }
 
-/// The calls a bare run can make: single-key reads and writes drawn uniformly.
+/// The calls a bare run can make: single-key reads and writes drawn at random.
 pub fn check(config: &Config) -> Result<(), ConfigError> {
     if config.workload.batch_size != 1 || config.workload.mix.sequential() {
         return Err(ConfigError::NotBare);
@@ -67,7 +69,7 @@ pub fn run_tasks(
                     let answer = match access {
                         Access::Read => client.get(&policies.read, &key, Bins::All).await.err(),
                         Access::Write => {
-                            let bins = [draw.bin()];
+                            let bins = draw.bins();
                             client.put(&policies.write, &key, &bins).await.err()
                         }
                     };
@@ -102,7 +104,7 @@ pub fn run_threads(client: &aerospike_sync::Client, config: &Config, threads: us
                     let policies = &state.policies;
                     let answer = match access {
                         Access::Read => client.get(&policies.read, &key, Bins::All).err(),
-                        Access::Write => client.put(&policies.write, &key, &[draw.bin()]).err(),
+                        Access::Write => client.put(&policies.write, &key, &draw.bins()).err(),
                     };
                     state.counters[thread].count(answer);
                 }
@@ -189,31 +191,30 @@ impl Counter {
 /// One caller's next key and access, from a small RNG of its own.
 struct Draw {
     rng: SmallRng,
-    keys: u64,
-    mix: Mix,
-    object: ObjectSpec,
+    workload: Workload,
+    keys: KeyDraw,
     id: u64,
 }
 
 impl Draw {
     fn new(config: &Config, caller: usize) -> Draw {
+        let workload = config.workload;
         Draw {
             rng: SmallRng::seed_from_u64(caller as u64),
-            keys: config.workload.keys,
-            mix: config.workload.mix,
-            object: config.workload.object,
+            keys: KeyDraw::new(workload.keys_dist, workload.keys),
+            workload,
             id: 0,
         }
     }
 
     fn next(&mut self) -> (Key, Access) {
-        self.id = self.rng.random_range(0..self.keys);
-        let access = self.mix.access(self.rng.random_range(0..100));
-        (workload::key(self.id), access)
+        self.id = self.keys.next(&mut self.rng);
+        let access = self.workload.mix.access(self.rng.random_range(0..100));
+        (self.workload.key(self.id), access)
     }
 
-    /// The bin a write of the last drawn key carries.
-    fn bin(&self) -> aerospike_core::Bin {
-        workload::bin(self.object, self.id)
+    /// The bins a write of the last drawn key carries.
+    fn bins(&self) -> RecordBins {
+        self.workload.object.bins(self.id)
     }
 }

@@ -18,7 +18,7 @@ pub enum ConfigError {
     #[error("--min-conns {min} is above --max-conns {max}: raise --max-conns or lower --min-conns")]
     Pool { min: usize, max: usize },
     #[error(
-        "--bare runs single-key reads and writes drawn uniformly: use an RU or RR mix with --batch-size 1"
+        "--bare runs single-key reads and writes drawn at random: use an RU or RR mix with --batch-size 1"
     )]
     NotBare,
 }

@@ -103,7 +103,7 @@ impl Config {
     pub fn calls(&self) -> Calls {
         Calls {
             policies: Policies::new(self.timeout_ms, self.workload.mix.write_kind()),
-            object: self.workload.object,
+            workload: self.workload,
         }
     }
 }

@@ -1,16 +1,18 @@
 //! Loading the key space before a run (`--seed`): every key written once, in batches, with
-//! the value the run's reads are checked against, so a seeded run reads no misses.
+//! the values the run's reads are checked against, so a seeded run reads no misses. The
+//! phase is timed like a run (each batch call's latency, the keys per second), so its
+//! figures are reported beside the run's.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
 use aerospike_core::Client;
 
 use super::{AsyncClient, Backend, Config, SeedError};
-use crate::stats::Counts;
+use crate::stats::{Call, Figures, Tally};
 use crate::workload::Access;
 use crate::workload::keys::Sequence;
 
@@ -24,7 +26,7 @@ pub async fn seed_client(
     client: &Arc<Client>,
     config: &Config,
     on_progress: &mut dyn FnMut(u64),
-) -> Result<(), SeedError> {
+) -> Result<Figures, SeedError> {
     let backend = Arc::new(AsyncClient {
         client: client.clone(),
         calls: config.calls(),
@@ -33,36 +35,44 @@ pub async fn seed_client(
 }
 
 /// Writes keys `0..keys` once through `backend`, telling `on_progress` how many are done
-/// every 100 ms and at the end. Fails, naming the failures, if any key was not written.
+/// every 100 ms and at the end, and returns the phase's figures (one write call per batch).
+/// Fails, naming the failures, if any key was not written.
 pub async fn seed<B: Backend>(
     backend: Arc<B>,
     keys: u64,
     on_progress: &mut dyn FnMut(u64),
-) -> Result<(), SeedError> {
+) -> Result<Figures, SeedError> {
     let sequence = Arc::new(Sequence::default());
     let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..TASKS {
         let (backend, sequence, done) = (backend.clone(), sequence.clone(), done.clone());
         tasks.spawn(async move {
-            let (mut ids, mut rows, mut counts) = (Vec::new(), Vec::new(), Counts::default());
+            let (mut ids, mut rows, mut tally) = (Vec::new(), Vec::new(), Tally::default());
             while let Some(range) = sequence.take(keys, BATCH) {
                 ids.clear();
                 ids.extend(range);
                 rows.clear();
+                let sent = Instant::now();
                 backend.call(Access::Write, &ids, &mut rows).await;
-                rows.iter().for_each(|&row| counts.add(row));
+                let call = Call {
+                    access: Access::Write,
+                    response: sent.elapsed(),
+                    service: None,
+                };
+                tally.record(call, &rows);
                 done.fetch_add(ids.len() as u64, Ordering::Relaxed);
             }
-            counts
+            tally
         });
     }
-    let mut counts = Counts::default();
+    let mut tally = Tally::default();
     let mut progress = tokio::time::interval(PROGRESS_EVERY);
     loop {
         tokio::select! {
             joined = tasks.join_next() => match joined {
-                Some(Ok(task_counts)) => counts.merge(&task_counts),
+                Some(Ok(task_tally)) => tally.merge(&task_tally),
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
@@ -70,12 +80,37 @@ pub async fn seed<B: Backend>(
         }
     }
     on_progress(done.load(Ordering::Relaxed));
-    match counts.errors + counts.timeouts {
-        0 => Ok(()),
+    let figures = Figures::of(&tally, start.elapsed());
+    match figures.errors + figures.timeouts {
+        0 => Ok(figures),
         failed => Err(SeedError::Failed {
             failed,
             keys,
-            failures: counts.failures(),
+            failures: figures.failures,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::{Calls, Policies, Ready};
+    use crate::workload::{Workload, WriteKind};
+
+    #[tokio::test]
+    async fn the_phase_counts_every_key_and_times_every_call() {
+        let calls = Calls {
+            policies: Policies::new(0, WriteKind::Update),
+            workload: Workload::default(),
+        };
+        let mut last = 0;
+        let figures = seed(Arc::new(Ready { calls }), 1_050, &mut |n| last = n)
+            .await
+            .unwrap();
+        assert_eq!((last, figures.writes, figures.ops), (1_050, 1_050, 1_050));
+        assert_eq!(figures.calls, 11, "batches of {BATCH}");
+        assert_eq!((figures.errors, figures.timeouts), (0, 0));
+        assert!(figures.seconds > 0.0 && figures.tps > 0.0);
+        assert!(figures.latency_ns.max >= figures.latency_ns.p50);
     }
 }

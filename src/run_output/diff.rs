@@ -25,16 +25,25 @@ use crate::workload::Access;
 /// The verdict of a figure a run holds once (CPU per op): one value per side has no spread.
 pub const NO_INTERVAL: &str = "no interval (one value per run)";
 /// The knobs the heading names; the rest are printed only where the runs differ in them.
-const SHORT_KNOBS: [&str; 9] = [
+const SHORT_KNOBS: [&str; 10] = [
     "mode",
     "tasks",
     "threads",
     "workload",
     "keys",
+    "keys_dist",
     "object",
     "batch_size",
     "rate",
     "duration_s",
+];
+
+/// Knobs results gained later, with the value every older result ran with, so an older
+/// result still compares with a newer one that kept the default.
+const ADDED_KNOBS: [(&str, &str); 3] = [
+    ("namespace", "test"),
+    ("set", "test"),
+    ("keys_dist", "uniform"),
 ];
 
 /// A per-second figure: its name, its unit, and how it is read from a window.
@@ -250,7 +259,10 @@ fn load(path: &Path) -> Result<Run, DiffError> {
     if value.get("bare").is_some() {
         return Err(DiffError::Bare { path: path.into() });
     }
-    let run: Run = serde_json::from_value(value).map_err(not_a_result)?;
+    let mut run: Run = serde_json::from_value(value).map_err(not_a_result)?;
+    for (name, value) in ADDED_KNOBS {
+        run.knobs.entry(name).or_insert_with(|| value.into());
+    }
     let windows = active(&run, None).len();
     if windows < 2 {
         return Err(DiffError::TooShort {
@@ -642,6 +654,42 @@ mod tests {
             );
             let forced = diff("differ", &a, &b, true).unwrap();
             assert!(forced.warning.unwrap().starts_with(named));
+        }
+    }
+
+    /// Object lists and key distributions tell runs apart; a result from before the key
+    /// distribution, namespace and set were knobs ran with their defaults.
+    #[test]
+    fn workload_vocabulary_knobs_tell_runs_apart() {
+        let with = |knobs: Value| {
+            let mut run = result(&STEADY, 1, 16);
+            for (name, value) in knobs.as_object().unwrap() {
+                run["knobs"][name] = value.clone();
+            }
+            run
+        };
+        let old = result(&STEADY, 1, 16);
+        let new = with(json!({ "namespace": "test", "set": "test", "keys_dist": "uniform" }));
+        assert!(diff("vocabulary", &old, &new, false).is_ok());
+        for (a, b, named) in [
+            (
+                with(json!({ "object": "I8" })),
+                with(json!({ "object": "I8,S100" })),
+                "knobs differ (object=I8 vs object=I8,S100)",
+            ),
+            (
+                old.clone(),
+                with(json!({ "keys_dist": "zipf,0.99" })),
+                "knobs differ (keys_dist=uniform vs keys_dist=zipf,0.99)",
+            ),
+            (
+                old.clone(),
+                with(json!({ "set": "other" })),
+                "knobs differ (set=test vs set=other)",
+            ),
+        ] {
+            let refused = diff("vocabulary", &a, &b, false).unwrap_err().to_string();
+            assert!(refused.starts_with(named), "{refused}");
         }
     }
 

@@ -13,7 +13,7 @@ use crate::driver::{Distribution, Mode, OpenLoop, Pool, Run};
 use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
 use crate::op_counters::OpCounters;
-use crate::stats::Figures;
+use crate::stats::{Figures, Percentiles};
 use crate::workload::Workload;
 
 /// Every knob of a run.
@@ -100,11 +100,40 @@ impl Outcome {
     }
 }
 
+/// The seeding phase (`--seed`): every key written once before the run, timed on its own.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Seeding {
+    /// Keys written.
+    pub keys: u64,
+    pub seconds: f64,
+    /// Keys written per second.
+    pub tps: f64,
+    pub errors: u64,
+    pub timeouts: u64,
+    /// Per batch call of the phase.
+    pub latency_ns: Percentiles,
+}
+
+impl Seeding {
+    pub fn of(figures: &Figures) -> Seeding {
+        Seeding {
+            keys: figures.writes,
+            seconds: figures.seconds,
+            tps: figures.tps,
+            errors: figures.errors,
+            timeouts: figures.timeouts,
+            latency_ns: figures.latency_ns,
+        }
+    }
+}
+
 /// The file's content.
 #[derive(Debug, Serialize)]
 pub struct Document<'a> {
     pub fingerprint: &'a Fingerprint,
     pub knobs: &'a Knobs,
+    /// `null` when the run did not seed.
+    pub seed: Option<&'a Seeding>,
     pub outcome: &'a Outcome,
     pub seconds: &'a [Figures],
 }
@@ -207,9 +236,18 @@ mod tests {
             open_loop: None,
             distribution: Default::default(),
         };
+        let seeding = Seeding {
+            keys: 10,
+            seconds: 0.5,
+            tps: 20.0,
+            errors: 0,
+            timeouts: 0,
+            latency_ns: Percentiles::default(),
+        };
         let doc = Document {
             fingerprint: &fp,
             knobs: &knobs,
+            seed: Some(&seeding),
             outcome: &outcome,
             seconds: &[],
         };
@@ -219,6 +257,16 @@ mod tests {
         assert_eq!(back["knobs"]["mode"], "async");
         assert_eq!(back["knobs"]["tasks"], 2);
         assert_eq!(back["knobs"]["workload"], "RU,50");
+        assert_eq!(back["knobs"]["object"], "I8");
+        assert_eq!(back["knobs"]["keys_dist"], "uniform");
+        assert_eq!(
+            (&back["knobs"]["namespace"], &back["knobs"]["set"]),
+            (&"test".into(), &"test".into())
+        );
+        assert_eq!(
+            (&back["seed"]["keys"], &back["seed"]["tps"]),
+            (&10.into(), &20.0.into())
+        );
         assert_eq!(back["knobs"]["max_conns_per_node"], 256);
         assert_eq!(back["outcome"]["mismatches"], 0);
         assert!(!dir.join("nested/r.json.partial").exists());

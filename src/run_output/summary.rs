@@ -3,19 +3,23 @@
 use std::fmt::Write;
 
 use super::latency;
-use super::result::{Knobs, Outcome};
+use super::result::{Knobs, Outcome, Seeding};
 use crate::driver::Mode;
 use crate::driver::bare::Bare;
 use crate::stats::{Figures, Percentiles};
 
-/// The summary block (several lines, ending with a newline).
-pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
+/// The summary block (several lines, ending with a newline); `seed` is the seeding
+/// phase's figures, when the run seeded.
+pub fn block(knobs: &Knobs, outcome: &Outcome, seed: Option<&Seeding>) -> String {
     let f = &outcome.figures;
     let mut out = String::from("---- summary ----\n");
     let mut row = |name: &str, value: String| {
         let _ = writeln!(out, "{name:<12}{value}");
     };
     what_ran(knobs, &mut row);
+    if let Some(seed) = seed {
+        row("seeding", seeding(seed));
+    }
     row("TPS", format!("{:.0}", f.tps));
     row(
         "ops",
@@ -52,7 +56,7 @@ pub fn block(knobs: &Knobs, outcome: &Outcome) -> String {
         }
     }
     for (kind, k) in &f.kinds {
-        row(kind, of_kind(k));
+        row(&kind_name(knobs, kind), of_kind(k));
     }
     if let Some(schedule) = &outcome.open_loop {
         row(
@@ -108,6 +112,30 @@ fn percentiles(p: &Percentiles) -> String {
     )
 }
 
+/// The seeding phase's row: keys, time, rate, failures and batch-call latency.
+fn seeding(seed: &Seeding) -> String {
+    let p = &seed.latency_ns;
+    format!(
+        "{} keys in {:.2} s, TPS {:.0}, errors {}, timeouts {}, per batch call p50 {}  p99 {}  max {}",
+        seed.keys,
+        seed.seconds,
+        seed.tps,
+        seed.errors,
+        seed.timeouts,
+        latency(p.p50),
+        latency(p.p99),
+        latency(p.max)
+    )
+}
+
+/// `read` or `write`, as `batch read` or `batch write` when calls carry several keys.
+fn kind_name(knobs: &Knobs, kind: &str) -> String {
+    match knobs.workload.batch_size {
+        1 => kind.to_string(),
+        _ => format!("batch {kind}"),
+    }
+}
+
 /// One kind of call's row: its throughput, latency and failures.
 fn of_kind(k: &Figures) -> String {
     let service = match &k.service_ns {
@@ -148,14 +176,17 @@ pub fn bare_block(knobs: &Knobs, bare: &Bare) -> String {
 /// The rows that say what ran: mode, workload, measured span.
 fn what_ran(knobs: &Knobs, row: &mut impl FnMut(&str, String)) {
     row("mode", mode(knobs));
+    let w = &knobs.workload;
     row(
         "workload",
         format!(
-            "{} over {} keys, object {}, batch {}{}",
-            knobs.workload.mix,
-            knobs.workload.keys,
-            knobs.workload.object,
-            knobs.workload.batch_size,
+            "{} over {} keys in {}, {} keys, object {}, batch {}{}",
+            w.mix,
+            w.keys,
+            space(knobs),
+            w.keys_dist,
+            w.object,
+            w.batch_size,
             if knobs.seeded { ", seeded" } else { "" }
         ),
     );
@@ -175,14 +206,40 @@ pub fn heading(knobs: &Knobs) -> String {
         (_, true) => " (bare: nothing around the client call but a counter)",
         _ => "",
     };
+    let w = &knobs.workload;
     format!(
-        "running {}: {} over {} keys for {:.0} s after {:.0} s warm-up{overhead}",
+        "running {}: {} over {} keys in {}, {} keys, {} for {:.0} s after {:.0} s warm-up{overhead}",
         load(knobs),
-        knobs.workload.mix,
-        knobs.workload.keys,
+        w.mix,
+        w.keys,
+        space(knobs),
+        w.keys_dist,
+        calls(knobs),
         knobs.duration_s,
         knobs.warmup_s
     )
+}
+
+/// `namespace.set`, or the namespace alone for keys in no set.
+fn space(knobs: &Knobs) -> String {
+    match knobs.workload.set {
+        "" => format!("namespace {} (no set)", knobs.workload.namespace),
+        set => format!("{}.{set}", knobs.workload.namespace),
+    }
+}
+
+/// What each call does: `single-key calls`, or `batch reads and writes of 8 keys`.
+fn calls(knobs: &Knobs) -> String {
+    let w = &knobs.workload;
+    let kinds = match w.mix.read_pct() {
+        0 => "writes",
+        100 => "reads",
+        _ => "reads and writes",
+    };
+    match w.batch_size {
+        1 => format!("single-key {kinds}"),
+        n => format!("batch {kinds} of {n} keys"),
+    }
 }
 
 /// `async, 32 tasks on 2 workers, closed loop` or `sync, 32 threads, open loop at 5000
@@ -211,4 +268,107 @@ fn mode(knobs: &Knobs) -> String {
         pool.min_conns_per_node,
         pool.conn_pools_per_node
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::Pool;
+    use crate::stats::{Call, Row, Tally};
+    use crate::workload::{Access, Workload};
+    use std::time::Duration;
+
+    fn knobs(workload: Workload) -> Knobs {
+        Knobs {
+            mode: Mode::Async { tasks: 4 },
+            workload,
+            duration_s: 1.0,
+            warmup_s: 0.0,
+            timeout_ms: 0,
+            rate: None,
+            pool: Pool::default(),
+            workers: 1,
+            seeded: true,
+            self_overhead: false,
+            bare: false,
+        }
+    }
+
+    fn outcome() -> Outcome {
+        let mut tally = Tally::default();
+        for access in Access::ALL {
+            let call = Call {
+                access,
+                response: Duration::from_micros(5),
+                service: None,
+            };
+            tally.record(call, &[Row::Written]);
+        }
+        Outcome {
+            figures: Figures::of(&tally, Duration::from_secs(1)),
+            cpu_ns_per_op: 0.0,
+            per_op: None,
+            connections_opened: None,
+            abandoned: 0,
+            open_loop: None,
+            distribution: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_heading_names_the_key_space_distribution_and_calls() {
+        let (namespace, set) = Workload::names("bar", "");
+        let batched = knobs(Workload {
+            namespace,
+            set,
+            keys_dist: "zipf,0.9".parse().unwrap(),
+            batch_size: 8,
+            ..Workload::default()
+        });
+        let line = heading(&batched);
+        for part in [
+            "namespace bar (no set)",
+            "zipf,0.9 keys",
+            "batch reads and writes of 8 keys",
+        ] {
+            assert!(line.contains(part), "{part}: {line}");
+        }
+        let single = heading(&knobs(Workload::default()));
+        assert!(
+            single.contains("test.test, uniform keys, single-key reads and writes"),
+            "{single}"
+        );
+    }
+
+    #[test]
+    fn the_block_shows_the_seeding_and_names_batch_calls() {
+        let seed = Seeding {
+            keys: 1000,
+            seconds: 0.25,
+            tps: 4000.0,
+            errors: 0,
+            timeouts: 0,
+            latency_ns: Default::default(),
+        };
+        let batched = knobs(Workload {
+            batch_size: 4,
+            object: "I,B:10".parse().unwrap(),
+            ..Workload::default()
+        });
+        let block = block(&batched, &outcome(), Some(&seed));
+        assert!(
+            block.contains("seeding     1000 keys in 0.25 s, TPS 4000"),
+            "{block}"
+        );
+        assert!(
+            block.contains("batch read  TPS") && block.contains("batch write TPS"),
+            "{block}"
+        );
+        assert!(block.contains("object I8,B10, batch 4"), "{block}");
+        let single = super::block(&knobs(Workload::default()), &outcome(), None);
+        assert!(
+            !single.contains("seeding") && single.contains("\nread        TPS"),
+            "{single}"
+        );
+    }
 }

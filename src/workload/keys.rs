@@ -1,21 +1,17 @@
-//! Key ids: drawn with xoshiro256++ over `0..keys` (one generator per task, so drawing never
-//! contends), or taken in key-space order from a shared counter (insert and seeding).
+//! Key ids: drawn with xoshiro256++ (one generator per task, so drawing never contends) from
+//! the run's distribution (see [`super::dist`]), or taken in key-space order from a shared
+//! counter (insert and seeding).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// One task's generator: seeded by the task index, so a run's key sequence is reproducible
 /// and no two tasks draw the same stream.
 pub fn generator(task: usize) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(task as u64)
-}
-
-/// `n` ids drawn uniformly from `0..keys`.
-pub fn draw(rng: &mut Xoshiro256PlusPlus, keys: u64, n: usize, ids: &mut Vec<u64>) {
-    ids.extend((0..n).map(|_| rng.random_range(0..keys)));
 }
 
 /// The next unused position in the key space, shared by the tasks of one run.
@@ -40,18 +36,18 @@ impl Sequence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
 
     #[test]
-    fn draws_stay_in_range_and_differ_between_tasks() {
-        let (mut a, mut b) = (generator(0), generator(1));
-        let (mut xs, mut ys) = (Vec::new(), Vec::new());
-        draw(&mut a, 10, 1000, &mut xs);
-        draw(&mut b, 10, 1000, &mut ys);
-        assert!(xs.iter().all(|&x| x < 10));
-        assert_ne!(xs, ys);
-        let mut again = Vec::new();
-        draw(&mut generator(0), 10, 1000, &mut again);
-        assert_eq!(xs, again, "reproducible");
+    fn generators_are_reproducible_and_differ_between_tasks() {
+        let draws = |task| {
+            let mut rng = generator(task);
+            (0..1000)
+                .map(|_| rng.random_range(0..10))
+                .collect::<Vec<u64>>()
+        };
+        assert_eq!(draws(0), draws(0), "reproducible");
+        assert_ne!(draws(0), draws(1));
     }
 
     #[test]

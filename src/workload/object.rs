@@ -1,4 +1,5 @@
-//! The object spec (`I8`, `S<n>`, `B<n>`) and the value it puts in a key's bin.
+//! The object spec (`I8`, `S<n>`, `B<n>`, or asbench's `I`, `S:<n>`, `B:<n>`) and the value
+//! it puts in a key's bin.
 //!
 //! The value is a pure function of the key id and the spec, so any read can be checked
 //! against what this run (or the seeding) wrote, with no record of the writes kept.
@@ -83,10 +84,11 @@ impl FromStr for ObjectSpec {
 
     fn from_str(s: &str) -> Result<ObjectSpec, WorkloadError> {
         let bad = || WorkloadError::Object(s.into());
-        if s.eq_ignore_ascii_case("I8") {
+        if s.eq_ignore_ascii_case("I8") || s.eq_ignore_ascii_case("I") {
             return Ok(ObjectSpec::Int);
         }
         let (kind, size) = s.split_at_checked(1).ok_or_else(bad)?;
+        let size = size.strip_prefix(':').unwrap_or(size);
         let size = match size.parse::<usize>() {
             Ok(n) if (1..=MAX_VALUE_BYTES).contains(&n) => n,
             _ => return Err(bad()),
@@ -124,7 +126,10 @@ mod tests {
         for spec in ["I8", "S100", "B1"] {
             assert_eq!(spec.parse::<ObjectSpec>().unwrap().to_string(), spec);
         }
-        for bad in ["I4", "S", "S0", "B-1", "X8", "", "S1048577"] {
+        for (asbench, ours) in [("I", "I8"), ("S:100", "S100"), ("b:7", "B7")] {
+            assert_eq!(asbench.parse::<ObjectSpec>().unwrap().to_string(), ours);
+        }
+        for bad in ["I4", "S", "S0", "S:", "S::1", "B-1", "X8", "", "S1048577"] {
             let e = bad.parse::<ObjectSpec>().unwrap_err().to_string();
             assert!(
                 e.contains("use I8, S<bytes> or B<bytes>") && !e.contains('\n'),

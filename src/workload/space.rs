@@ -23,7 +23,8 @@ impl KeySpace {
     }
 }
 
-/// `aerobench run`: asbench's defaults (`-n test -s test`), bin `b0`.
+/// `aerobench run`'s defaults, asbench's (`-n test -s test`); its first bin is `b0` (see
+/// [`super::bins`]).
 pub const RUN: KeySpace = KeySpace {
     namespace: DEFAULT_NAMESPACE,
     set: "test",

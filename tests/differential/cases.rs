@@ -203,6 +203,9 @@ pub(crate) async fn record_exists_policies(p: &mut Probe) {
     p.outcome("unknown_namespace_put", &r);
     let r = p.client.delete(&wp(), &unknown).await;
     p.outcome("unknown_namespace_delete", &r);
+    // What `aerobench run -n <missing>` probes before it starts.
+    let r = p.client.exists(&rp(), &unknown).await;
+    p.outcome("unknown_namespace_exists", &r);
 }
 
 pub(crate) async fn limits(p: &mut Probe) {
@@ -259,6 +262,16 @@ pub(crate) async fn batches(p: &mut Probe) {
     let r = p.client.batch(&bp, &mut foreign).await;
     p.outcome("batch_unknown_namespace", &r);
     p.rows("batch_unknown_namespace", &foreign);
+    // What seeding or a batch write of `aerobench run -n <missing>` would send.
+    let put = vec![operations::put(&as_bin!("b0", 1))];
+    let unknown = Key::new("nope", DIFFERENTIAL_TESTS.set, Value::from(2)).unwrap();
+    let mut writes = vec![
+        BatchOperation::write(&BatchWritePolicy::default(), unknown, put.clone()),
+        BatchOperation::write(&BatchWritePolicy::default(), key(63), put),
+    ];
+    let r = p.client.batch(&bp, &mut writes).await;
+    p.outcome("batch_write_unknown_namespace", &r);
+    p.rows("batch_write_unknown_namespace", &writes);
 }
 
 /// Three seconds after a write with TTL 10, a read with read-touch at 100% restores the TTL

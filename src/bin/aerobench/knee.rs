@@ -10,7 +10,7 @@ use aerobench::driver::Config;
 use aerobench::durations::{latency, parse_latency};
 use aerobench::knee::{self, CLIMB, Knee, Point, Sla};
 use aerobench::meta::Fingerprint;
-use aerobench::run_output::result::Knobs;
+use aerobench::run_output::result::{Knobs, Seeding};
 use clap::Args;
 use serde::Serialize;
 
@@ -41,6 +41,8 @@ pub struct KneeArgs {
 struct Document<'a> {
     fingerprint: &'a Fingerprint,
     knobs: &'a Knobs,
+    /// The seeding phase, `null` without `--seed`.
+    seed: Option<&'a Seeding>,
     sla: Sla,
     knee: &'a Knee,
 }
@@ -83,6 +85,7 @@ pub fn main(args: &KneeArgs) -> anyhow::Result<()> {
     let document = Document {
         fingerprint: &session.fingerprint,
         knobs: &knobs,
+        seed: session.seeding.as_ref(),
         sla,
         knee: &knee,
     };

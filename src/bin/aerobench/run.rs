@@ -14,10 +14,14 @@ use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
 use aerobench::op_counters;
 use aerobench::run_output::progress::Progress;
-use aerobench::run_output::result::{self, BareDocument, BareOutcome, Document, Knobs, Outcome};
+use aerobench::run_output::result::{
+    self, BareDocument, BareOutcome, Document, Knobs, Outcome, Seeding,
+};
 use aerobench::run_output::{summary, ticker};
 use aerobench::stats::Figures;
-use aerobench::workload::{MAX_BATCH, Mix, ObjectSpec, Workload};
+use aerobench::workload::space::RUN;
+use aerobench::workload::{KeyDist, MAX_BATCH, Mix, Objects, Workload};
+use aerospike_core::{ErrorKind, ReadPolicy, ResultCode};
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
 
@@ -26,12 +30,24 @@ pub struct RunArgs {
     /// Keys in the key space (ids 0..keys).
     #[arg(short = 'k', long, default_value_t = 100_000, value_parser = RangedU64ValueParser::<u64>::new().range(1..=i64::MAX as u64))]
     keys: u64,
+    /// Namespace of the keys (1 to 31 bytes); the cluster must have it.
+    #[arg(short = 'n', long, default_value = RUN.namespace)]
+    namespace: String,
+    /// Set of the keys (at most 63 bytes; empty for none).
+    #[arg(short = 's', long, default_value = RUN.set)]
+    set: String,
     /// Mix: RU,<read%> (read/update), RR[,<read%>] (read/replace) or I (insert).
     #[arg(short = 'w', long, default_value = "RU,50")]
     workload: Mix,
-    /// Bin value: I8 (the key id), S<bytes> (string) or B<bytes> (blob).
+    /// Bin values, one bin (b0, b1, …) per comma-separated spec: I or I8 (the key id),
+    /// S:<bytes> or S<bytes> (string), B:<bytes> or B<bytes> (blob); e.g. I,S:100,B:1024.
     #[arg(short = 'o', long, default_value = "I8")]
-    object: ObjectSpec,
+    object: Objects,
+    /// Which keys random calls draw: uniform, zipf[,<theta>] (YCSB's, theta 0.99 by
+    /// default; hot keys scattered) or hot,<key%>,<op%> (op% of draws in the first key% of
+    /// the keys). -w I writes keys in order.
+    #[arg(long, default_value = "uniform")]
+    keys_dist: KeyDist,
     /// Measured seconds.
     #[arg(short = 'd', long, default_value_t = 15, value_parser = RangedU64ValueParser::<u64>::new().range(1..=86_400))]
     duration: u64,
@@ -92,11 +108,15 @@ impl RunArgs {
                  uses its own: drop --workers or --threads"
             );
         }
+        let (namespace, set) = Workload::names(&self.namespace, &self.set);
         let config = Config {
             workload: Workload {
                 keys: self.keys,
+                namespace,
+                set,
                 mix: self.workload,
                 object: self.object,
+                keys_dist: self.keys_dist,
                 batch_size: self.batch_size,
             },
             mode: match self.threads {
@@ -165,10 +185,12 @@ pub fn main(args: &RunArgs) -> anyhow::Result<()> {
     let before = session.connections_opened();
     let run = session.measure(&config, args.self_overhead, &mut print_tick)?;
     let outcome = Outcome::of(&run, before.zip(session.connections_opened()));
-    print!("{}", summary::block(&knobs, &outcome));
+    let seed = session.seeding.as_ref();
+    print!("{}", summary::block(&knobs, &outcome, seed));
     let document = Document {
         fingerprint: &session.fingerprint,
         knobs: &knobs,
+        seed,
         outcome: &outcome,
         seconds: &run.seconds,
     };
@@ -199,10 +221,13 @@ pub struct Session {
     policy: aerospike_core::ClientPolicy,
     client: Arc<aerospike_core::Client>,
     pub fingerprint: aerobench::meta::Fingerprint,
+    /// The seeding phase's figures, when it seeded.
+    pub seeding: Option<Seeding>,
 }
 
 impl Session {
-    /// Connects to the target, says what it measures against, and seeds if asked.
+    /// Connects to the target, says what it measures against, checks that it has the
+    /// run's namespace, and seeds if asked.
     pub fn open(args: &RunArgs, config: &Config, pool: Pool) -> anyhow::Result<Session> {
         let target = Target::from_env()?;
         let runtime = driver::runtime(args.workers)
@@ -214,17 +239,41 @@ impl Session {
         println!("aerobench: measuring against {fingerprint}");
         // Counted in bare runs too, so a run and its bare reference carry the same cost.
         op_counters::set_counting(true);
-        let session = Session {
+        let mut session = Session {
             target,
             runtime,
             policy,
             client,
             fingerprint,
+            seeding: None,
         };
+        session.check_namespace(&config.workload)?;
         if args.seed {
-            session.seed(config)?;
+            session.seeding = Some(session.seed(config)?);
         }
         Ok(session)
+    }
+
+    /// Fails with one line if the cluster lacks the run's namespace: every call would fail
+    /// with result code 20 (the client's routing answers it as the server would).
+    fn check_namespace(&self, workload: &Workload) -> anyhow::Result<()> {
+        let probe = self
+            .runtime
+            .block_on(self.client.exists(&ReadPolicy::default(), &workload.key(0)));
+        match probe {
+            Err(e)
+                if matches!(e.kind(), ErrorKind::InvalidNamespace)
+                    || e.server_result_code() == Some(ResultCode::InvalidNamespace) =>
+            {
+                let found = self.runtime.block_on(self.target.describe(&self.client));
+                anyhow::bail!(
+                    "namespace {:?} not found on the cluster (result code 20): use -n with one of its namespaces ({})",
+                    workload.namespace,
+                    found.namespaces.join(", ")
+                )
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Connections the cluster has accepted so far, where it says.
@@ -233,16 +282,17 @@ impl Session {
             .block_on(op_counters::connections_opened(&self.client))
     }
 
-    fn seed(&self, config: &Config) -> anyhow::Result<()> {
+    fn seed(&self, config: &Config) -> anyhow::Result<Seeding> {
         let progress = Progress::new("seeding", config.workload.keys);
         let mut done = 0;
-        self.runtime
-            .block_on(driver::seed::seed_client(&self.client, config, &mut |n| {
-                done = n;
-                progress.update(n);
-            }))?;
+        let figures =
+            self.runtime
+                .block_on(driver::seed::seed_client(&self.client, config, &mut |n| {
+                    done = n;
+                    progress.update(n);
+                }))?;
         progress.finish(done);
-        Ok(())
+        Ok(Seeding::of(&figures))
     }
 
     /// Runs the bare reference loop in the configured mode.
