@@ -401,6 +401,17 @@ fn bad_input_is_one_line_naming_the_problem() {
         (&["run", "--bare", "-w", "I"], "--bare"),
         (&["run", "--bare", "--batch-size", "4"], "--bare"),
         (&["run", "--bare", "--self-overhead"], "--self-overhead"),
+        (&["run", "--fault", "5s:1"], "e.g. 5s:1:hang:3s"),
+        (
+            &["run", "--fault", "1s:0:kill"],
+            "the only node cannot be killed",
+        ),
+        (&["run", "--fault", "1s:2:hang"], "use 0 to 0"),
+        (&["run", "-d", "2", "--scenario", "hung-node"], "use 0 to 0"),
+        (
+            &["knee", "--sla-p99", "1ms", "--fault", "1s:0:hang"],
+            "drop --fault",
+        ),
         (&["walk"], "walk"),
     ] {
         let out = aerobench(args, 1, &dir);

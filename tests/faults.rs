@@ -173,3 +173,87 @@ async fn a_killed_node_leaves_and_comes_back_on_restart() {
         "it serves its partitions again"
     );
 }
+
+/// `aerobench run --fault` on 3 embedded nodes: a hang and an error storm on two nodes.
+/// The run ends on time (a hung node holds no call past its timeout), prints each order
+/// as it goes out, classifies every failure, and reports each fault's effect.
+#[test]
+fn a_run_with_faults_reports_each_and_ends_on_time() {
+    let dir = std::env::temp_dir().join(format!("aerobench-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("run.json");
+    let faults = ["1s:1:hang:1s", "2500ms:2:errors=18/50%:1s"];
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aerobench"))
+        .args([
+            "run", "-d", "4", "--warmup", "1", "-k", "1000", "-z", "8", "--seed",
+        ])
+        .args([
+            "--timeout-ms",
+            "200",
+            "--fault",
+            faults[0],
+            "--fault",
+            faults[1],
+        ])
+        .args(["--json", json.to_str().unwrap()])
+        .env("AEROBENCH_NODES", "3")
+        .env_remove("AEROSPIKE_HOSTS")
+        .env_remove("AEROBENCH_TARGET")
+        .output()
+        .expect("aerobench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A bound against a hang, not a performance figure: 5 s of run, seeding and start-up.
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the run ended on time"
+    );
+    for order in [
+        "1.0s hang 1",
+        "2.0s heal 1",
+        "2.5s errors 2 18 50",
+        "3.5s heal 2",
+    ] {
+        assert!(stdout.contains(order), "{order} marked: {stdout}");
+    }
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(
+        result["knobs"]["faults"],
+        serde_json::json!(["1s:1:hang:1s", "2500ms:2:errors=18/50%:1s"])
+    );
+    let outcome = &result["outcome"];
+    let named: u64 = outcome["failures"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    let (errors, timeouts) = (
+        outcome["errors"].as_u64().unwrap(),
+        outcome["timeouts"].as_u64().unwrap(),
+    );
+    assert_eq!(named, errors + timeouts, "every failure is named");
+    let effects = outcome["faults"].as_array().unwrap();
+    assert_eq!(effects.len(), 2);
+    let hang = &effects[0];
+    assert!(hang["detected_after_s"].is_f64(), "the hang showed: {hang}");
+    assert!(hang["failures"]["timeout"].as_u64().unwrap() > 0, "{hang}");
+    let storm = &effects[1];
+    let storm_failures = storm["failures"].as_object().unwrap();
+    assert!(
+        storm_failures
+            .keys()
+            .any(|k| k == "server_DeviceOverload" || k == "max_error_rate"),
+        "the storm's errors carry their code, or the client's breaker: {storm}"
+    );
+    assert!(
+        stdout.contains("fault       1s:1:hang:1s: seen within"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

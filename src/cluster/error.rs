@@ -7,6 +7,7 @@ use std::time::Duration;
 use testcontainers::bollard::errors::Error as DockerError;
 
 use super::container::spec::{DEFAULT_TAG, LOCAL_IMAGE, SOURCE_BUILD_TAG};
+use super::settings::Kind;
 use crate::server::{MAX_NODES, SERVICE_READY};
 
 /// A value in the environment no target can use.
@@ -75,6 +76,10 @@ pub enum Error {
     ReadyLine(String),
     #[error("server already stopped")]
     ServerStopped,
+    #[error(
+        "--fault and --scenario need the embedded target for now (this is a {0} target): unset AEROBENCH_TARGET and AEROSPIKE_HOSTS"
+    )]
+    FaultsUnsupported(Kind),
     #[error("server control pipe: {0}")]
     ControlPipe(std::io::Error),
     #[error("cannot place the client on CPUs {cpus}: {source}")]

@@ -36,6 +36,7 @@ pub use error::{Error, NodeContext, SettingError, one_line};
 pub use settings::{Kind, Settings};
 
 use crate::meta::{self, Fingerprint};
+use crate::server::fault::Fault;
 
 /// What keeps a target's cluster alive, one variant per kind of target.
 pub enum Backing {
@@ -128,6 +129,15 @@ impl Target {
         match &self.backing {
             Backing::Embedded(server) => Some(server),
             _ => None,
+        }
+    }
+
+    /// Gives node `node` (in `hosts` order) a fault from now on.
+    pub fn fault(&self, node: usize, fault: Fault) -> Result<(), Error> {
+        match &self.backing {
+            Backing::Embedded(server) => server.fault(node, fault),
+            Backing::Container(_) => Err(Error::FaultsUnsupported(Kind::Container)),
+            Backing::Remote => Err(Error::FaultsUnsupported(Kind::Remote)),
         }
     }
 

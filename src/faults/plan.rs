@@ -140,11 +140,19 @@ impl fmt::Display for Kind {
 
 impl fmt::Display for FaultSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}s:{}:{}", self.at.as_secs_f64(), self.node, self.kind)?;
+        write!(f, "{}:{}:{}", short(self.at), self.node, self.kind)?;
         match self.for_ {
-            Some(for_) => write!(f, ":{}s", for_.as_secs_f64()),
+            Some(for_) => write!(f, ":{}", short(for_)),
             None => Ok(()),
         }
+    }
+}
+
+/// Whole seconds as `5s`, anything finer in milliseconds (`2667ms`).
+fn short(d: Duration) -> String {
+    match d.subsec_nanos() {
+        0 => format!("{}s", d.as_secs()),
+        _ => format!("{}ms", d.as_millis()),
     }
 }
 
@@ -206,7 +214,7 @@ pub enum Scenario {
 
 impl Scenario {
     pub fn fault(self, duration: Duration) -> FaultSpec {
-        let third = duration / 3;
+        let third = Duration::from_millis((duration.as_millis() / 3) as u64);
         let (kind, for_) = match self {
             Scenario::NodeLoss => (Kind::Kill, None),
             Scenario::HungNode => (Kind::Hang, Some(third)),

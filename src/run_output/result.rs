@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::clock::utc_stamp;
 use crate::driver::bare::Bare;
 use crate::driver::{Distribution, Mode, OpenLoop, Pool, Run};
+use crate::faults::{Effect, FaultSpec};
 use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
 use crate::op_counters::OpCounters;
@@ -38,6 +39,9 @@ pub struct Knobs {
     pub self_overhead: bool,
     /// The bare reference loop ran: nothing recorded or checked (see `driver::bare`).
     pub bare: bool,
+    /// Faults given to the cluster during the run (`--fault`, `--scenario`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
 }
 
 /// The outcome of the whole measured span.
@@ -58,6 +62,9 @@ pub struct Outcome {
     pub open_loop: Option<Schedule>,
     /// Percentile curves of the measured span, for the report's percentile plot.
     pub distribution: Distribution,
+    /// What each fault of the run did (detection, recovery, failures).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Effect>,
 }
 
 /// How an open-loop run kept its schedule.
@@ -96,6 +103,7 @@ impl Outcome {
             abandoned: run.abandoned,
             open_loop: run.open_loop.map(|asked| Schedule::of(asked, &run.total)),
             distribution: run.distribution.clone(),
+            faults: Vec::new(),
         }
     }
 }
@@ -226,6 +234,7 @@ mod tests {
             seeded: false,
             self_overhead: true,
             bare: false,
+            faults: Vec::new(),
         };
         let outcome = Outcome {
             figures: Figures::of(&Default::default(), Duration::from_secs(1)),
@@ -235,6 +244,7 @@ mod tests {
             abandoned: 0,
             open_loop: None,
             distribution: Default::default(),
+            faults: Vec::new(),
         };
         let seeding = Seeding {
             keys: 10,

@@ -6,6 +6,7 @@ use super::latency;
 use super::result::{Knobs, Outcome, Seeding};
 use crate::driver::Mode;
 use crate::driver::bare::Bare;
+use crate::faults::Effect;
 use crate::stats::{Figures, Percentiles};
 
 /// The summary block (several lines, ending with a newline); `seed` is the seeding
@@ -74,6 +75,9 @@ pub fn block(knobs: &Knobs, outcome: &Outcome, seed: Option<&Seeding>) -> String
             ),
         );
     }
+    for effect in &outcome.faults {
+        row("fault", fault(effect));
+    }
     let cpu = latency(outcome.cpu_ns_per_op as u64);
     match knobs.self_overhead {
         true => row(
@@ -109,6 +113,34 @@ fn percentiles(p: &Percentiles) -> String {
         latency(p.p99),
         latency(p.p999),
         latency(p.max)
+    )
+}
+
+/// A fault's row: what it was, when it showed and cleared (to the one-second window), the
+/// worst window's p99 and the failures it caused.
+fn fault(effect: &Effect) -> String {
+    let seconds = |s: Option<f64>| s.map(|s| format!("{s:.1} s"));
+    let timing = match (
+        seconds(effect.detected_after_s),
+        seconds(effect.recovered_after_s),
+    ) {
+        (None, _) => "no effect seen in any window".to_string(),
+        (Some(d), None) => format!("seen within {d}, not recovered by the end"),
+        (Some(d), Some(r)) => format!("seen within {d}, recovered after {r}"),
+    };
+    let failures: Vec<String> = effect
+        .failures
+        .iter()
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    format!(
+        "{}: {timing}; worst p99 {}; failures: {}",
+        effect.fault,
+        latency(effect.worst_p99_ns),
+        match failures.is_empty() {
+            true => "none".to_string(),
+            false => failures.join(", "),
+        }
     )
 }
 
@@ -291,6 +323,7 @@ mod tests {
             seeded: true,
             self_overhead: false,
             bare: false,
+            faults: Vec::new(),
         }
     }
 
@@ -312,7 +345,37 @@ mod tests {
             abandoned: 0,
             open_loop: None,
             distribution: Default::default(),
+            faults: Vec::new(),
         }
+    }
+
+    #[test]
+    fn each_fault_gets_a_row_saying_when_it_showed_and_cleared() {
+        let hang = Effect {
+            fault: "5s:1:hang:5s".parse().unwrap(),
+            baseline_tps: Some(1000.0),
+            detected_after_s: Some(1.0),
+            recovered_after_s: Some(6.0),
+            worst_p99_ns: 250_000_000,
+            failures: [("timeout".to_string(), 48)].into(),
+        };
+        let unseen = Effect {
+            fault: "2s:0:drop".parse().unwrap(),
+            detected_after_s: None,
+            recovered_after_s: None,
+            failures: Default::default(),
+            ..hang.clone()
+        };
+        let mut outcome = outcome();
+        outcome.faults = vec![hang, unseen];
+        let block = block(&knobs(Workload::default()), &outcome, None);
+        assert!(block.contains(
+            "fault       5s:1:hang:5s: seen within 1.0 s, recovered after 6.0 s; worst p99 250.0ms; failures: timeout 48"
+        ), "{block}");
+        assert!(
+            block.contains("fault       2s:0:drop: no effect seen in any window"),
+            "{block}"
+        );
     }
 
     #[test]

@@ -37,21 +37,24 @@ pub enum Failure {
 
 impl Failure {
     /// Classifies a client error. A call whose retries ran out fails with a timeout kind
-    /// (`MAX_RETRIES_EXCEEDED`) over its last attempt's error: a server code or a lost
-    /// connection under it is what failed the call, and it is counted as that.
+    /// (`MAX_RETRIES_EXCEEDED`) over its last attempt's error: that error (a server code,
+    /// a lost connection, the client's error-rate breaker) is what failed the call, and it
+    /// is counted as that.
     pub fn of(error: &Error) -> Failure {
-        match error.server_result_code() {
-            Some(ResultCode::Timeout) => return Failure::Timeout,
-            Some(rc) => return Failure::Server(rc),
-            None => {}
-        }
-        if error.matches_client(&[ClientResultCode::MaxRetriesExceeded]) && lost_connection(error) {
-            return Failure::Connection;
+        if error.result_code() == i32::from(ClientResultCode::MaxRetriesExceeded)
+            && let Some(cause) = std::error::Error::source(error).and_then(|c| c.downcast_ref())
+        {
+            return Failure::of(cause);
         }
         if error.is_client_timeout() {
             return Failure::Timeout;
         }
         match error.kind() {
+            ErrorKind::Server {
+                rc: ResultCode::Timeout,
+                ..
+            } => Failure::Timeout,
+            ErrorKind::Server { rc, .. } => Failure::Server(*rc),
             ErrorKind::NoMoreConnections => Failure::NoMoreConnections,
             ErrorKind::Connection | ErrorKind::Io(_) => Failure::Connection,
             ErrorKind::ConnectionPoolEmpty => Failure::Client("connection_pool_empty"),
@@ -73,20 +76,6 @@ impl Failure {
             Failure::Client(name) => name.into(),
         }
     }
-}
-
-/// Whether a connection failure is in `error`'s chain of causes.
-fn lost_connection(error: &Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = cause {
-        if let Some(e) = e.downcast_ref::<Error>()
-            && matches!(e.kind(), ErrorKind::Connection | ErrorKind::Io(_))
-        {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
 }
 
 /// Counts of some ops; `ops` are the successful ones (reads, misses included, and writes).

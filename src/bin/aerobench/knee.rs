@@ -60,6 +60,11 @@ pub fn main(args: &KneeArgs) -> anyhow::Result<()> {
     if args.run.rate.is_some() || args.run.bare {
         anyhow::bail!("knee chooses the rates and measures the client: drop --rate and --bare");
     }
+    if !args.run.fault.is_empty() || args.run.scenario.is_some() {
+        anyhow::bail!(
+            "knee measures a healthy cluster: drop --fault and --scenario (aerobench run takes them)"
+        );
+    }
     let (config, pool) = args.run.config()?;
     let session = Session::open(&args.run, &config, pool)?;
     let knobs = args.run.knobs(&config, pool);

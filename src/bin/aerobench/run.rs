@@ -7,17 +7,20 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime};
 
-use aerobench::cluster::Target;
+use aerobench::cluster::{Error as ClusterError, Kind, Settings, Target};
 use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
+use aerobench::faults::{Effect, FaultSpec, Scenario, Step, plan};
 use aerobench::op_counters;
 use aerobench::run_output::progress::Progress;
 use aerobench::run_output::result::{
     self, BareDocument, BareOutcome, Document, Knobs, Outcome, Seeding,
 };
 use aerobench::run_output::{summary, ticker};
+use aerobench::server::fault::Order;
 use aerobench::stats::Figures;
 use aerobench::workload::space::RUN;
 use aerobench::workload::{KeyDist, MAX_BATCH, Mix, Objects, Workload};
@@ -96,8 +99,16 @@ pub struct RunArgs {
     /// Run the bare reference instead: the same calls with nothing around them but a
     /// counter (no latency, no checks, no ticker); a normal run's TPS and CPU/op against
     /// this one's are the harness's cost.
-    #[arg(long, conflicts_with_all = ["self_overhead", "rate"])]
+    #[arg(long, conflicts_with_all = ["self_overhead", "rate", "fault", "scenario"])]
     pub bare: bool,
+    /// A fault for the cluster during the measured span, `<at>:<node>:<kind>[:<for>]`
+    /// (repeatable): kind kill, restart, hang, slow=<latency>, errors=<code>/<percent>%
+    /// or drop; with <for>, undone when it ends (e.g. 5s:1:hang:3s). Embedded target.
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Vec<FaultSpec>,
+    /// A named fault on node 1 from a third of the measured span for a third of it.
+    #[arg(long, value_enum)]
+    pub scenario: Option<Scenario>,
 }
 
 impl RunArgs {
@@ -158,15 +169,23 @@ impl RunArgs {
             seeded: self.seed,
             self_overhead: self.self_overhead,
             bare: self.bare,
+            faults: self.faults(config.duration),
         }
+    }
+
+    /// The `--fault`s, then the `--scenario`'s, for a measured span of `duration`.
+    fn faults(&self, duration: Duration) -> Vec<FaultSpec> {
+        let scenario = self.scenario.map(|s| s.fault(duration));
+        self.fault.iter().copied().chain(scenario).collect()
     }
 }
 
 /// Runs the workload `args` describes: one-line errors for bad knobs or targets.
 pub fn main(args: &RunArgs) -> anyhow::Result<()> {
     let (config, pool) = args.config()?;
-    let session = Session::open(args, &config, pool)?;
     let knobs = args.knobs(&config, pool);
+    check_faults(&knobs.faults, config.duration)?;
+    let session = Session::open(args, &config, pool)?;
     println!("{}", summary::heading(&knobs));
     if args.bare {
         let bare = session.measure_bare(&config)?;
@@ -183,8 +202,13 @@ pub fn main(args: &RunArgs) -> anyhow::Result<()> {
         );
     }
     let before = session.connections_opened();
-    let run = session.measure(&config, args.self_overhead, &mut print_tick)?;
-    let outcome = Outcome::of(&run, before.zip(session.connections_opened()));
+    let run = session.measure_with_faults(&config, args.self_overhead, &knobs.faults)?;
+    let mut outcome = Outcome::of(&run, before.zip(session.connections_opened()));
+    outcome.faults = knobs
+        .faults
+        .iter()
+        .map(|&fault| Effect::of(fault, &run.seconds))
+        .collect();
     let seed = session.seeding.as_ref();
     print!("{}", summary::block(&knobs, &outcome, seed));
     let document = Document {
@@ -208,6 +232,19 @@ pub fn main(args: &RunArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Refuses, before any cluster starts, faults the target cannot carry out or that do not
+/// fit the cluster and the run.
+fn check_faults(faults: &[FaultSpec], duration: Duration) -> anyhow::Result<()> {
+    if faults.is_empty() {
+        return Ok(());
+    }
+    let settings = Settings::from_env()?;
+    if settings.kind != Kind::Embedded {
+        return Err(ClusterError::FaultsUnsupported(settings.kind).into());
+    }
+    plan::check(faults, settings.nodes, duration).map_err(anyhow::Error::msg)
+}
+
 /// Prints a window's ticker line as it closes.
 fn print_tick(k: usize, f: &Figures) {
     println!("{}", ticker::line(k, f));
@@ -216,7 +253,7 @@ fn print_tick(k: usize, f: &Figures) {
 
 /// A connected client and what it measures against, ready for runs.
 pub struct Session {
-    target: Target,
+    pub target: Target,
     runtime: tokio::runtime::Runtime,
     policy: aerospike_core::ClientPolicy,
     client: Arc<aerospike_core::Client>,
@@ -306,6 +343,42 @@ impl Session {
                 config,
                 threads,
             ),
+        })
+    }
+
+    /// [`Self::measure`] with the ticker, giving the cluster each of `faults` on time (from
+    /// a thread of its own, which prints each order as it goes out).
+    fn measure_with_faults(
+        &self,
+        config: &Config,
+        self_overhead: bool,
+        faults: &[FaultSpec],
+    ) -> anyhow::Result<Run> {
+        let mut steps: Vec<Step> = faults.iter().flat_map(FaultSpec::steps).collect();
+        steps.sort_by_key(|s| s.at);
+        let start = Instant::now() + config.warmup;
+        let (done, ended) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let steps = &steps;
+            scope.spawn(move || {
+                for step in steps {
+                    let wait = (start + step.at).saturating_duration_since(Instant::now());
+                    if ended.recv_timeout(wait) != Err(RecvTimeoutError::Timeout) {
+                        return;
+                    }
+                    let order = Order {
+                        node: step.node,
+                        fault: step.fault,
+                    };
+                    match self.target.fault(step.node, step.fault) {
+                        Ok(()) => println!("{:<12}{:.1}s {order}", "fault", step.at.as_secs_f64()),
+                        Err(e) => eprintln!("aerobench: fault {order}: {e}"),
+                    }
+                }
+            });
+            let run = self.measure(config, self_overhead, &mut print_tick);
+            drop(done);
+            run
         })
     }
 
