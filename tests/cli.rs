@@ -8,14 +8,32 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn aerobench(args: &[&str], nodes: usize, dir: &Path) -> Output {
+    aerobench_with(args, nodes, dir, &[])
+}
+
+/// `aerobench args` against `nodes` embedded nodes, with `env` set too.
+fn aerobench_with(args: &[&str], nodes: usize, dir: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aerobench"))
         .args(args)
         .env("AEROBENCH_NODES", nodes.to_string())
+        .envs(env.iter().copied())
         .env_remove("AEROSPIKE_HOSTS")
         .env_remove("AEROBENCH_TARGET")
         .current_dir(dir)
         .output()
         .expect("aerobench runs")
+}
+
+/// The stdout of a run that must have succeeded, and the JSON result it wrote to `json`.
+fn succeeded(out: &Output, json: &Path) -> (String, Value) {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    (stdout, result)
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -62,13 +80,7 @@ fn clean_run(args: &[&str], nodes: usize, dir: &Path) -> Value {
         json.to_str().unwrap(),
     ];
     all.extend_from_slice(args);
-    let out = aerobench(&all, nodes, dir);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (stdout, result) = succeeded(&aerobench(&all, nodes, dir), &json);
     let first = stdout.lines().next().unwrap();
     assert!(
         first.starts_with("aerobench: measuring against target=embedded"),
@@ -76,7 +88,6 @@ fn clean_run(args: &[&str], nodes: usize, dir: &Path) -> Value {
     );
     assert!(first.contains(&format!("nodes={nodes} ")), "{first}");
 
-    let result: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let outcome = &result["outcome"];
     for field in [
         "tps",
@@ -339,13 +350,7 @@ fn a_seeded_zipf_run_over_three_bins_in_its_own_set_is_clean() {
         1,
         &dir,
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let (stdout, result) = succeeded(&out, &json);
     let (knobs, outcome, seed) = (&result["knobs"], &result["outcome"], &result["seed"]);
     assert_eq!(knobs["object"], "I8,S100,B1024");
     assert_eq!(knobs["keys_dist"], "zipf,0.99");
@@ -436,40 +441,25 @@ fn a_knee_holds_its_sla_on_its_own_data() {
     const SLA_NS: u64 = 20_000_000;
     let dir = scratch("knee");
     let json = dir.join("knee.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_aerobench"))
-        .args([
-            "knee",
-            "--sla-p99",
-            "20ms",
-            "-z",
-            "4",
-            "-d",
-            "1",
-            "--warmup",
-            "0",
-        ])
-        .args([
-            "-k",
-            "1000",
-            "--bisections",
-            "2",
-            "--json",
-            json.to_str().unwrap(),
-        ])
-        .env("AEROBENCH_NODES", "1")
-        .env("AEROBENCH_SERVER_ARGS", "--delay-us 1000")
-        .env_remove("AEROSPIKE_HOSTS")
-        .env_remove("AEROBENCH_TARGET")
-        .current_dir(&dir)
-        .output()
-        .expect("aerobench runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let args = [
+        "knee",
+        "--sla-p99",
+        "20ms",
+        "-z",
+        "4",
+        "-d",
+        "1",
+        "--warmup",
+        "0",
+    ];
+    let args = [&args[..], &["-k", "1000", "--bisections", "2", "--json"]].concat();
+    let out = aerobench_with(
+        &[&args[..], &[json.to_str().unwrap()]].concat(),
+        1,
+        &dir,
+        &[("AEROBENCH_SERVER_ARGS", "--delay-us 1000")],
     );
-    let result: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let (stdout, result) = succeeded(&out, &json);
     let knee = &result["knee"];
     let curve = knee["curve"].as_array().unwrap();
     let rate = |p: &Value| p["rate"].as_u64().unwrap();
@@ -506,5 +496,62 @@ fn a_knee_holds_its_sla_on_its_own_data() {
         assert!(held.is_none_or(|h| rate(h) < rate(point)));
     }
     assert!(stdout.contains("knee "), "{stdout}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `aerobench run --fault` on 3 embedded nodes: a hang and an error storm on two nodes.
+/// The run ends on time (a hung node holds no call past its timeout), prints each order
+/// as it goes out, classifies every failure, and reports each fault's effect.
+#[test]
+fn a_run_with_faults_reports_each_and_ends_on_time() {
+    let dir = scratch("faults");
+    let json = dir.join("run.json");
+    let faults = ["1s:1:hang:1s", "2500ms:2:errors=18/50%:1s"];
+    let run = [
+        "run", "-d", "4", "--warmup", "1", "-k", "1000", "-z", "8", "--seed",
+    ];
+    let knobs = [
+        "--timeout-ms",
+        "200",
+        "--fault",
+        faults[0],
+        "--fault",
+        faults[1],
+    ];
+    let started = std::time::Instant::now();
+    let args = [&run[..], &knobs, &["--json", json.to_str().unwrap()]].concat();
+    let (stdout, result) = succeeded(&aerobench(&args, 3, &dir), &json);
+    // A bound against a hang, not a performance figure: 5 s of run, seeding and start-up.
+    assert!(started.elapsed().as_secs() < 60, "the run ended on time");
+    for order in [
+        "1.0s hang 1",
+        "2.0s heal 1",
+        "2.5s errors 2 18 50",
+        "3.5s heal 2",
+    ] {
+        assert!(stdout.contains(order), "{order} marked: {stdout}");
+    }
+    assert_eq!(result["knobs"]["faults"], serde_json::json!(faults));
+    let outcome = &result["outcome"];
+    let failures = outcome["failures"].as_object().unwrap();
+    let named: u64 = failures.values().map(|n| n.as_u64().unwrap()).sum();
+    let failed = outcome["errors"].as_u64().unwrap() + outcome["timeouts"].as_u64().unwrap();
+    assert_eq!(named, failed, "every failure is named");
+    let effects = outcome["faults"].as_array().unwrap();
+    assert_eq!(effects.len(), 2);
+    let (hang, storm) = (&effects[0], &effects[1]);
+    assert!(hang["detected_after_s"].is_f64(), "the hang showed: {hang}");
+    assert!(hang["failures"]["timeout"].as_u64().unwrap() > 0, "{hang}");
+    let storm_failures = storm["failures"].as_object().unwrap();
+    assert!(
+        storm_failures
+            .keys()
+            .any(|k| k == "server_DeviceOverload" || k == "max_error_rate"),
+        "the storm's errors carry their code, or the client's breaker: {storm}"
+    );
+    assert!(
+        stdout.contains("fault       1s:1:hang:1s: seen within"),
+        "{stdout}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -6,4 +6,4 @@ pub mod effect;
 pub mod plan;
 
 pub use effect::Effect;
-pub use plan::{FaultSpec, Kind, Scenario, Step};
+pub use plan::{FaultSpec, Scenario, Step};

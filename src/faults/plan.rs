@@ -10,41 +10,25 @@ use serde::Serialize;
 use crate::durations::parse_latency;
 use crate::server::fault::Fault;
 
-/// What a fault does to its node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The node dies; with a `for`, it is restarted after it.
-    Kill,
-    /// The node dies and comes back after its `for` (2 s when none is given).
-    Restart,
-    /// The node reads requests and never answers, until its `for` ends.
-    Hang,
-    /// The node adds this delay to every reply.
-    Slow(Duration),
-    /// The node answers this share of requests with this result code.
-    Errors { code: u8, percent: u8 },
-    /// The node resets every open connection once.
-    Drop,
-}
-
 /// How long a restarted node stays down when `restart` is given no `for`.
 const RESTART_DOWN: Duration = Duration::from_secs(2);
 
 /// Result codes a user may name instead of giving the number.
 const CODES: [(&str, u8); 3] = [("device-overload", 18), ("key-busy", 14), ("timeout", 9)];
 
-/// One fault of a run: at `at` into the measured span, node `node`, for `for_` (until the
-/// end when `None`).
+/// One fault of a run: at `at` into the measured span, node `node` is given `kind` for
+/// `for_` (until the end when `None`). `kill` with a `for` and `restart` bring the node
+/// back when it ends; `hang`, `slow` and `errors` are healed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultSpec {
     pub at: Duration,
     pub node: usize,
-    pub kind: Kind,
+    pub kind: Fault,
     pub for_: Option<Duration>,
 }
 
 /// The forms `--fault` takes, for error messages.
-const FORM: &str = "use <at>:<node>:<kind>[:<for>], kind one of kill, restart, hang, \
+const FORM: &str = "use <at>:<node>:<kind>[:<for>], kind one of kill, restart, hang, heal, \
                     slow=<latency>, errors=<code|device-overload|key-busy>/<percent>%, drop; \
                     e.g. 5s:1:hang:3s";
 
@@ -64,10 +48,12 @@ impl FromStr for FaultSpec {
                 .map(Duration::from_nanos)
                 .map_err(|_| bad(&format!("{s:?} is not a duration")))
         };
-        let kind: Kind = kind.parse().map_err(|why: String| bad(&why))?;
+        let kind = parse_kind(kind).map_err(|why| bad(&why))?;
         let for_ = match (for_.map(|f| duration(f)).transpose()?, kind) {
-            (Some(_), Kind::Drop) => return Err(bad("drop happens once, it takes no <for>")),
-            (None, Kind::Restart) => Some(RESTART_DOWN),
+            (Some(_), Fault::Drop | Fault::Heal) => {
+                return Err(bad("drop and heal happen once, they take no <for>"));
+            }
+            (None, Fault::Restart) => Some(RESTART_DOWN),
             (for_, _) => for_,
         };
         Ok(FaultSpec {
@@ -84,30 +70,28 @@ impl FromStr for FaultSpec {
     }
 }
 
-impl FromStr for Kind {
-    type Err = String;
-
-    fn from_str(kind: &str) -> Result<Kind, String> {
-        let (name, arg) = match kind.split_once('=') {
-            Some((name, arg)) => (name, Some(arg)),
-            None => (kind, None),
-        };
-        match (name, arg) {
-            ("kill", None) => Ok(Kind::Kill),
-            ("restart", None) => Ok(Kind::Restart),
-            ("hang", None) => Ok(Kind::Hang),
-            ("drop", None) => Ok(Kind::Drop),
-            ("slow", Some(delay)) => parse_latency(delay)
-                .map(|ns| Kind::Slow(Duration::from_nanos(ns)))
-                .map_err(|_| format!("slow={delay} is not a latency")),
-            ("errors", Some(arg)) => errors(arg),
-            _ => Err(format!("unknown kind {kind:?}")),
-        }
+/// A kind as `--fault` spells it: `kill`, `slow=2ms`, `errors=18/25%`, …
+fn parse_kind(kind: &str) -> Result<Fault, String> {
+    let (name, arg) = match kind.split_once('=') {
+        Some((name, arg)) => (name, Some(arg)),
+        None => (kind, None),
+    };
+    match (name, arg) {
+        ("kill", None) => Ok(Fault::Kill),
+        ("restart", None) => Ok(Fault::Restart),
+        ("hang", None) => Ok(Fault::Hang),
+        ("drop", None) => Ok(Fault::Drop),
+        ("heal", None) => Ok(Fault::Heal),
+        ("slow", Some(delay)) => parse_latency(delay)
+            .map(|ns| Fault::Slow(Duration::from_nanos(ns)))
+            .map_err(|_| format!("slow={delay} is not a latency")),
+        ("errors", Some(arg)) => errors(arg),
+        _ => Err(format!("unknown kind {kind:?}")),
     }
 }
 
 /// `<code>/<percent>%`, the code a number or a name of [`CODES`].
-fn errors(arg: &str) -> Result<Kind, String> {
+fn errors(arg: &str) -> Result<Fault, String> {
     let bad = || format!("errors={arg} is not <code>/<percent>%");
     let (code, percent) = arg.split_once('/').ok_or_else(bad)?;
     let code = match CODES.iter().find(|(name, _)| *name == code) {
@@ -116,31 +100,33 @@ fn errors(arg: &str) -> Result<Kind, String> {
     };
     let percent = percent.strip_suffix('%').unwrap_or(percent);
     match percent.parse() {
-        Ok(percent) if (1..=100).contains(&percent) => Ok(Kind::Errors { code, percent }),
+        Ok(percent) if (1..=100).contains(&percent) => Ok(Fault::Errors { code, percent }),
         _ => Err(bad()),
     }
 }
 
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Kind::Kill => f.write_str("kill"),
-            Kind::Restart => f.write_str("restart"),
-            Kind::Hang => f.write_str("hang"),
-            Kind::Drop => f.write_str("drop"),
-            Kind::Slow(delay) => write!(
-                f,
-                "slow={}",
-                crate::durations::latency(delay.as_nanos() as u64)
-            ),
-            Kind::Errors { code, percent } => write!(f, "errors={code}/{percent}%"),
-        }
+/// A kind as `--fault` spells it, the inverse of [`parse_kind`].
+fn kind_name(kind: Fault) -> String {
+    match kind {
+        Fault::Kill => "kill".into(),
+        Fault::Restart => "restart".into(),
+        Fault::Hang => "hang".into(),
+        Fault::Drop => "drop".into(),
+        Fault::Heal => "heal".into(),
+        Fault::Slow(delay) => format!("slow={}", short(delay)),
+        Fault::Errors { code, percent } => format!("errors={code}/{percent}%"),
     }
 }
 
 impl fmt::Display for FaultSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", short(self.at), self.node, self.kind)?;
+        write!(
+            f,
+            "{}:{}:{}",
+            short(self.at),
+            self.node,
+            kind_name(self.kind)
+        )?;
         match self.for_ {
             Some(for_) => write!(f, ":{}", short(for_)),
             None => Ok(()),
@@ -148,11 +134,12 @@ impl fmt::Display for FaultSpec {
     }
 }
 
-/// Whole seconds as `5s`, anything finer in milliseconds (`2667ms`).
+/// Whole seconds as `5s`, whole milliseconds as `2667ms`, anything finer in µs.
 fn short(d: Duration) -> String {
-    match d.subsec_nanos() {
-        0 => format!("{}s", d.as_secs()),
-        _ => format!("{}ms", d.as_millis()),
+    match (d.subsec_nanos(), d.subsec_nanos() % 1_000_000) {
+        (0, _) => format!("{}s", d.as_secs()),
+        (_, 0) => format!("{}ms", d.as_millis()),
+        _ => format!("{}us", d.as_micros()),
     }
 }
 
@@ -179,11 +166,8 @@ impl FaultSpec {
     /// The orders that carry it out: the fault, then what undoes it when its `for` ends.
     pub fn steps(&self) -> Vec<Step> {
         let (fault, undo) = match self.kind {
-            Kind::Kill | Kind::Restart => (Fault::Kill, Fault::Restart),
-            Kind::Hang => (Fault::Hang, Fault::Heal),
-            Kind::Slow(delay) => (Fault::Slow(delay), Fault::Heal),
-            Kind::Errors { code, percent } => (Fault::Errors { code, percent }, Fault::Heal),
-            Kind::Drop => (Fault::Drop, Fault::Heal),
+            Fault::Kill | Fault::Restart => (Fault::Kill, Fault::Restart),
+            fault => (fault, Fault::Heal),
         };
         let step = |at, fault| Step {
             at,
@@ -216,12 +200,12 @@ impl Scenario {
     pub fn fault(self, duration: Duration) -> FaultSpec {
         let third = Duration::from_millis((duration.as_millis() / 3) as u64);
         let (kind, for_) = match self {
-            Scenario::NodeLoss => (Kind::Kill, None),
-            Scenario::HungNode => (Kind::Hang, Some(third)),
-            Scenario::SlowNode => (Kind::Slow(Duration::from_millis(5)), Some(third)),
-            Scenario::Restart => (Kind::Restart, Some(third)),
+            Scenario::NodeLoss => (Fault::Kill, None),
+            Scenario::HungNode => (Fault::Hang, Some(third)),
+            Scenario::SlowNode => (Fault::Slow(Duration::from_millis(5)), Some(third)),
+            Scenario::Restart => (Fault::Restart, Some(third)),
             Scenario::ErrorStorm => (
-                Kind::Errors {
+                Fault::Errors {
                     code: 18,
                     percent: 50,
                 },
@@ -253,7 +237,7 @@ pub fn check(faults: &[FaultSpec], nodes: usize, duration: Duration) -> Result<(
                 duration.as_secs()
             ));
         }
-        if matches!(fault.kind, Kind::Kill | Kind::Restart) && nodes < 2 {
+        if matches!(fault.kind, Fault::Kill | Fault::Restart) && nodes < 2 {
             return Err(format!(
                 "--fault {fault}: the only node cannot be killed: use --nodes 3"
             ));
@@ -278,7 +262,7 @@ mod tests {
             FaultSpec {
                 at: s(5),
                 node: 1,
-                kind: Kind::Hang,
+                kind: Fault::Hang,
                 for_: Some(s(3))
             }
         );
@@ -286,14 +270,15 @@ mod tests {
         let storm: FaultSpec = "0:2:errors=device-overload/25%".parse().unwrap();
         assert_eq!(
             storm.kind,
-            Kind::Errors {
+            Fault::Errors {
                 code: 18,
                 percent: 25
             }
         );
         assert_eq!(storm.to_string().parse::<FaultSpec>(), Ok(storm));
         let slow: FaultSpec = "1s:0:slow=2ms".parse().unwrap();
-        assert_eq!(slow.kind, Kind::Slow(Duration::from_millis(2)));
+        assert_eq!(slow.kind, Fault::Slow(Duration::from_millis(2)));
+        assert_eq!(slow.to_string().parse::<FaultSpec>(), Ok(slow));
         assert_eq!(
             "1s:0:restart".parse::<FaultSpec>().unwrap().for_,
             Some(RESTART_DOWN)
@@ -311,6 +296,7 @@ mod tests {
             "5s:1:errors=18/0%",
             "5s:1:errors=nope/5%",
             "5s:1:drop:2s",
+            "5s:1:heal:2s",
         ] {
             let e = bad.parse::<FaultSpec>().unwrap_err();
             assert!(

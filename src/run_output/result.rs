@@ -44,6 +44,27 @@ pub struct Knobs {
     pub faults: Vec<FaultSpec>,
 }
 
+impl Knobs {
+    /// One second of 4 async tasks on `workload`, everything else off, for tests.
+    #[cfg(test)]
+    pub(crate) fn of_workload(workload: Workload) -> Knobs {
+        Knobs {
+            mode: Mode::Async { tasks: 4 },
+            workload,
+            duration_s: 1.0,
+            warmup_s: 0.0,
+            timeout_ms: 0,
+            rate: None,
+            pool: Pool::default(),
+            workers: 1,
+            seeded: false,
+            self_overhead: false,
+            bare: false,
+            faults: Vec::new(),
+        }
+    }
+}
+
 /// The outcome of the whole measured span.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
@@ -103,6 +124,21 @@ impl Outcome {
             abandoned: run.abandoned,
             open_loop: run.open_loop.map(|asked| Schedule::of(asked, &run.total)),
             distribution: run.distribution.clone(),
+            faults: Vec::new(),
+        }
+    }
+
+    /// An outcome of `figures` alone, for tests of what is printed and written.
+    #[cfg(test)]
+    pub(crate) fn of_figures(figures: Figures) -> Outcome {
+        Outcome {
+            figures,
+            cpu_ns_per_op: 0.0,
+            per_op: None,
+            connections_opened: None,
+            abandoned: 0,
+            open_loop: None,
+            distribution: Default::default(),
             faults: Vec::new(),
         }
     }
@@ -223,29 +259,10 @@ mod tests {
             cpus: "shared".into(),
         };
         let knobs = Knobs {
-            mode: Mode::Async { tasks: 2 },
-            workload: Workload::default(),
-            duration_s: 1.0,
-            warmup_s: 0.0,
-            timeout_ms: 0,
-            rate: None,
-            pool: Pool::default(),
-            workers: 1,
-            seeded: false,
             self_overhead: true,
-            bare: false,
-            faults: Vec::new(),
+            ..Knobs::of_workload(Workload::default())
         };
-        let outcome = Outcome {
-            figures: Figures::of(&Default::default(), Duration::from_secs(1)),
-            cpu_ns_per_op: 0.0,
-            per_op: None,
-            connections_opened: None,
-            abandoned: 0,
-            open_loop: None,
-            distribution: Default::default(),
-            faults: Vec::new(),
-        };
+        let outcome = Outcome::of_figures(Figures::of(&Default::default(), Duration::from_secs(1)));
         let seeding = Seeding {
             keys: 10,
             seconds: 0.5,
@@ -265,7 +282,7 @@ mod tests {
         let back: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(back["knobs"]["mode"], "async");
-        assert_eq!(back["knobs"]["tasks"], 2);
+        assert_eq!(back["knobs"]["tasks"], 4);
         assert_eq!(back["knobs"]["workload"], "RU,50");
         assert_eq!(back["knobs"]["object"], "I8");
         assert_eq!(back["knobs"]["keys_dist"], "uniform");

@@ -305,25 +305,14 @@ fn mode(knobs: &Knobs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::Pool;
     use crate::stats::{Call, Row, Tally};
     use crate::workload::{Access, Workload};
     use std::time::Duration;
 
     fn knobs(workload: Workload) -> Knobs {
         Knobs {
-            mode: Mode::Async { tasks: 4 },
-            workload,
-            duration_s: 1.0,
-            warmup_s: 0.0,
-            timeout_ms: 0,
-            rate: None,
-            pool: Pool::default(),
-            workers: 1,
             seeded: true,
-            self_overhead: false,
-            bare: false,
-            faults: Vec::new(),
+            ..Knobs::of_workload(workload)
         }
     }
 
@@ -337,16 +326,7 @@ mod tests {
             };
             tally.record(call, &[Row::Written]);
         }
-        Outcome {
-            figures: Figures::of(&tally, Duration::from_secs(1)),
-            cpu_ns_per_op: 0.0,
-            per_op: None,
-            connections_opened: None,
-            abandoned: 0,
-            open_loop: None,
-            distribution: Default::default(),
-            faults: Vec::new(),
-        }
+        Outcome::of_figures(Figures::of(&tally, Duration::from_secs(1)))
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["self_overhead", "rate", "fault", "scenario"])]
     pub bare: bool,
     /// A fault for the cluster during the measured span, `<at>:<node>:<kind>[:<for>]`
-    /// (repeatable): kind kill, restart, hang, slow=<latency>, errors=<code>/<percent>%
+    /// (repeatable): kind kill, restart, hang, heal, slow=<latency>, errors=<code>/<percent>%
     /// or drop; with <for>, undone when it ends (e.g. 5s:1:hang:3s). Embedded target.
     #[arg(long, value_name = "SPEC")]
     pub fault: Vec<FaultSpec>,
