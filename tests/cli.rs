@@ -555,3 +555,50 @@ fn a_run_with_faults_reports_each_and_ends_on_time() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every node hung for the rest of the run (a mistake a user can make): the run still ends
+/// within its duration plus the linger bound, every call that found a hung node timed out,
+/// and no fault is reported recovered.
+#[test]
+fn a_run_with_every_node_hung_still_ends_on_time() {
+    let dir = scratch("all-hung");
+    let json = dir.join("run.json");
+    let run = [
+        "run", "-d", "3", "--warmup", "1", "-k", "1000", "-z", "8", "--seed",
+    ];
+    let hangs = [
+        "--fault",
+        "1s:0:hang",
+        "--fault",
+        "1s:1:hang",
+        "--fault",
+        "1s:2:hang",
+    ];
+    let started = std::time::Instant::now();
+    let args = [
+        &run[..],
+        &["--timeout-ms", "200"],
+        &hangs,
+        &["--json", json.to_str().unwrap()],
+    ]
+    .concat();
+    let (_, result) = succeeded(&aerobench(&args, 3, &dir), &json);
+    // A bound against a hang, not a performance figure: 4 s of run, the linger, start-up.
+    assert!(started.elapsed().as_secs() < 60, "the run ended on time");
+    let outcome = &result["outcome"];
+    assert!(outcome["timeouts"].as_u64().unwrap() > 0, "{outcome}");
+    let last = result["seconds"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["ops"], 0,
+        "nothing succeeds once every node hangs: {last}"
+    );
+    for effect in outcome["faults"].as_array().unwrap() {
+        assert!(effect["recovered_after_s"].is_null(), "{effect}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
