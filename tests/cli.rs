@@ -504,25 +504,8 @@ fn a_knee_holds_its_sla_on_its_own_data() {
 /// as it goes out, classifies every failure, and reports each fault's effect.
 #[test]
 fn a_run_with_faults_reports_each_and_ends_on_time() {
-    let dir = scratch("faults");
-    let json = dir.join("run.json");
     let faults = ["1s:1:hang:1s", "2500ms:2:errors=18/50%:1s"];
-    let run = [
-        "run", "-d", "4", "--warmup", "1", "-k", "1000", "-z", "8", "--seed",
-    ];
-    let knobs = [
-        "--timeout-ms",
-        "200",
-        "--fault",
-        faults[0],
-        "--fault",
-        faults[1],
-    ];
-    let started = std::time::Instant::now();
-    let args = [&run[..], &knobs, &["--json", json.to_str().unwrap()]].concat();
-    let (stdout, result) = succeeded(&aerobench(&args, 3, &dir), &json);
-    // A bound against a hang, not a performance figure: 5 s of run, seeding and start-up.
-    assert!(started.elapsed().as_secs() < 60, "the run ended on time");
+    let (stdout, result) = run_with_faults("faults", "4", &faults);
     for order in [
         "1.0s hang 1",
         "2.0s heal 1",
@@ -553,7 +536,6 @@ fn a_run_with_faults_reports_each_and_ends_on_time() {
         stdout.contains("fault       1s:1:hang:1s: seen within"),
         "{stdout}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Every node hung for the rest of the run (a mistake a user can make): the run still ends
@@ -561,30 +543,7 @@ fn a_run_with_faults_reports_each_and_ends_on_time() {
 /// and no fault is reported recovered.
 #[test]
 fn a_run_with_every_node_hung_still_ends_on_time() {
-    let dir = scratch("all-hung");
-    let json = dir.join("run.json");
-    let run = [
-        "run", "-d", "3", "--warmup", "1", "-k", "1000", "-z", "8", "--seed",
-    ];
-    let hangs = [
-        "--fault",
-        "1s:0:hang",
-        "--fault",
-        "1s:1:hang",
-        "--fault",
-        "1s:2:hang",
-    ];
-    let started = std::time::Instant::now();
-    let args = [
-        &run[..],
-        &["--timeout-ms", "200"],
-        &hangs,
-        &["--json", json.to_str().unwrap()],
-    ]
-    .concat();
-    let (_, result) = succeeded(&aerobench(&args, 3, &dir), &json);
-    // A bound against a hang, not a performance figure: 4 s of run, the linger, start-up.
-    assert!(started.elapsed().as_secs() < 60, "the run ended on time");
+    let (_, result) = run_with_faults("all-hung", "3", &["1s:0:hang", "1s:1:hang", "1s:2:hang"]);
     let outcome = &result["outcome"];
     assert!(outcome["timeouts"].as_u64().unwrap() > 0, "{outcome}");
     let last = result["seconds"]
@@ -600,5 +559,28 @@ fn a_run_with_every_node_hung_still_ends_on_time() {
     for effect in outcome["faults"].as_array().unwrap() {
         assert!(effect["recovered_after_s"].is_null(), "{effect}");
     }
+}
+
+/// `aerobench run` on 3 embedded nodes for `duration` seconds with `faults` (a 200 ms
+/// timeout, 8 tasks, 1,000 seeded keys): its stdout and JSON result, once it has ended
+/// within a bound against hangs (not a performance figure: the run, seeding, start-up).
+fn run_with_faults(name: &str, duration: &str, faults: &[&str]) -> (String, Value) {
+    let dir = scratch(name);
+    let json = dir.join("run.json");
+    let mut args = vec![
+        "run", "-d", duration, "--warmup", "1", "-k", "1000", "-z", "8",
+    ];
+    args.extend([
+        "--seed",
+        "--timeout-ms",
+        "200",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    args.extend(faults.iter().flat_map(|f| ["--fault", f]));
+    let started = std::time::Instant::now();
+    let ran = succeeded(&aerobench(&args, 3, &dir), &json);
+    assert!(started.elapsed().as_secs() < 60, "the run ended on time");
     std::fs::remove_dir_all(dir).unwrap();
+    ran
 }

@@ -354,6 +354,9 @@ impl Session {
         self_overhead: bool,
         faults: &[FaultSpec],
     ) -> anyhow::Result<Run> {
+        if faults.is_empty() {
+            return self.measure(config, self_overhead, &mut print_tick);
+        }
         let mut steps: Vec<Step> = faults.iter().flat_map(FaultSpec::steps).collect();
         steps.sort_by_key(|s| s.at);
         let start = Instant::now() + config.warmup;
