@@ -6,7 +6,7 @@
 //!   network, and one on a private network with published ports, real ops on every node,
 //!   what the client found, `aerobench run` with no error; no container or network is left
 //!   behind, also after the owning process is killed (SIGKILL: the next start cleans up),
-//!   interrupted (SIGINT: testcontainers' watchdog) or exits without dropping its target.
+//!   interrupted (SIGINT: our signal thread, also with a paused node) or exits without dropping its target.
 //! - Missing Docker or image: a one-line error that says how to fix it.
 //!
 //! Without Docker or the real image the checks that need them are skipped visibly (and
@@ -23,9 +23,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use aerobench::cluster::container::{
-    self, DEFAULT_IMAGE, LABEL_PID, LABEL_RUN, LOCAL_IMAGE, NetworkMode, Objects, SOURCE_BUILD_TAG,
-};
+use aerobench::cluster::container::{self, LABEL_PID, LABEL_RUN, LOCAL_IMAGE, NetworkMode};
 use aerobench::cluster::{ContainerSpec, Kind, Settings, Target};
 use aerobench::server::cluster::partition_of;
 use aerospike_core::policy::{BatchPolicy, ReadPolicy, WritePolicy};
@@ -50,11 +48,6 @@ fn spec_of(image: &str, network: Option<NetworkMode>) -> ContainerSpec {
     }
 }
 
-/// The real server's image reference.
-fn real_image() -> String {
-    format!("{DEFAULT_IMAGE}:{SOURCE_BUILD_TAG}")
-}
-
 /// One Docker test at a time: each checks what is left with its label, and every start
 /// cleans what ended processes left.
 fn docker_lock() -> MutexGuard<'static, ()> {
@@ -70,23 +63,6 @@ fn docker_available(check: &str) -> bool {
             common::missing(
                 check,
                 &format!("{e}; scripts/test needs a running Docker engine"),
-            );
-            false
-        }
-    }
-}
-
-/// Whether the real server's image is loaded; records the skip (or fails under CI) when not.
-fn real_image_available(check: &str) -> bool {
-    if !docker_available(check) {
-        return false;
-    }
-    match container::check_image(&real_image()) {
-        Ok(()) => true,
-        Err(e) => {
-            common::missing(
-                check,
-                &format!("{e}; scripts/test loads it from ../shared/images/"),
             );
             false
         }
@@ -120,38 +96,6 @@ fn local_image() {
     if let Err(e) = built {
         panic!("{e}");
     }
-}
-
-/// Ids of containers and networks with `label`, through the docker CLI when there is one
-/// (as a user would look), else through the engine's API.
-fn left_behind(label: &str) -> (Vec<String>, Vec<String>) {
-    let cli = |args: &[&str]| -> Option<Vec<String>> {
-        let out = Command::new("docker").args(args).output().ok()?;
-        out.status.success().then(|| {
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .map(str::to_string)
-                .collect()
-        })
-    };
-    let filter = format!("label={label}");
-    let containers = cli(&["ps", "-a", "-q", "--filter", &filter]).unwrap_or_else(|| {
-        let list = container::labelled(Objects::Containers, label).unwrap();
-        list.into_iter().map(|o| o.id).collect()
-    });
-    let networks = cli(&["network", "ls", "-q", "--filter", &filter]).unwrap_or_else(|| {
-        let list = container::labelled(Objects::Networks, label).unwrap();
-        list.into_iter().map(|o| o.id).collect()
-    });
-    (containers, networks)
-}
-
-fn assert_nothing_left(label: &str) {
-    let (containers, networks) = left_behind(label);
-    assert!(
-        containers.is_empty() && networks.is_empty(),
-        "left behind with {label}: containers {containers:?}, networks {networks:?}"
-    );
 }
 
 fn key(id: i64) -> Key {
@@ -229,21 +173,21 @@ async fn exercise(client: &Client, nodes: usize) {
 
 #[test]
 fn real_server_clusters_of_one_and_three_nodes_on_the_host_network() {
-    if !real_image_available("real server, 1 and 3 nodes") {
+    if !common::real_image_available("real server, 1 and 3 nodes") {
         return;
     }
     let _lock = docker_lock();
-    let spec = spec_of(&real_image(), None);
+    let spec = spec_of(common::REAL_IMAGE, None);
     clusters(&spec, &[1, 3], NetworkMode::Host, Some("8.1.2.0"));
 }
 
 #[test]
 fn real_server_with_published_ports() {
-    if !real_image_available("real server, published ports") {
+    if !common::real_image_available("real server, published ports") {
         return;
     }
     let _lock = docker_lock();
-    let spec = spec_of(&real_image(), Some(NetworkMode::Published));
+    let spec = spec_of(common::REAL_IMAGE, Some(NetworkMode::Published));
     clusters(&spec, &[1], NetworkMode::Published, Some("8.1.2.0"));
 }
 
@@ -277,7 +221,7 @@ fn clusters(spec: &ContainerSpec, counts: &[usize], mode: NetworkMode, build: Op
         assert_eq!(cluster.containers.len(), nodes);
         assert_eq!(cluster.network, mode);
         assert_eq!(target.network(), mode.to_string());
-        let (containers, networks) = left_behind(&run);
+        let (containers, networks) = common::left_behind(&run);
         assert_eq!(containers.len(), nodes, "one container per node");
         let private_networks = usize::from(mode == NetworkMode::Published);
         assert_eq!(
@@ -321,16 +265,16 @@ fn clusters(spec: &ContainerSpec, counts: &[usize], mode: NetworkMode, build: Op
 
         rt.block_on(client.close()).unwrap();
         drop(target);
-        assert_nothing_left(&run);
+        common::assert_nothing_left(&run);
     }
-    assert_nothing_left(&format!("{LABEL_PID}={}", std::process::id()));
+    common::assert_nothing_left(&format!("{LABEL_PID}={}", std::process::id()));
 }
 
 /// `aerobench run` against a real 1-node cluster: a few seconds of RU,50 with every read
 /// checked, no error, timeout or mismatch, and a result that says what it ran against.
 #[test]
 fn aerobench_run_against_the_real_server_is_clean() {
-    if !real_image_available("aerobench run against the real server") {
+    if !common::real_image_available("aerobench run against the real server") {
         return;
     }
     let _lock = docker_lock();
@@ -343,7 +287,7 @@ fn aerobench_run_against_the_real_server_is_clean() {
         ])
         .args(["--seed", "--json", json.to_str().unwrap()])
         .env("AEROBENCH_TARGET", "container")
-        .env("AEROBENCH_IMAGE", real_image())
+        .env("AEROBENCH_IMAGE", common::REAL_IMAGE)
         .env("AEROBENCH_NODES", "1")
         .env_remove("AEROSPIKE_HOSTS")
         .output()
@@ -422,14 +366,14 @@ fn killed_or_interrupted_owner_leaves_nothing_behind() {
         let (mut child, run) = child_with_cluster("hold", network);
         child.kill().unwrap();
         child.wait().unwrap();
-        let (containers, left) = left_behind(&run);
+        let (containers, left) = common::left_behind(&run);
         assert_eq!(
             (containers.len(), left.len()),
             (1, networks),
             "a killed owner leaves its cluster ({network})"
         );
         assert!(container::clean_stale().unwrap() > networks);
-        assert_nothing_left(&run);
+        common::assert_nothing_left(&run);
     }
 
     // SIGINT (Ctrl-C): testcontainers' watchdog removes the containers before the child
@@ -439,13 +383,13 @@ fn killed_or_interrupted_owner_leaves_nothing_behind() {
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let output = child.wait_with_output().unwrap();
     assert!(!output.status.success(), "the child ended on SIGINT");
-    assert_nothing_left(&run);
+    common::assert_nothing_left(&run);
 
     // exit() with the cluster never dropped (as the benchmark harness keeps its target in
     // a static): the atexit hook removes it.
     let (child, run) = child_with_cluster("exit", NetworkMode::Published);
     assert!(child.wait_with_output().unwrap().status.success());
-    assert_nothing_left(&run);
+    common::assert_nothing_left(&run);
 }
 
 /// Child role: start the target the environment describes, print `READY <run>` or

@@ -312,3 +312,53 @@ fn remote_target_describes_what_it_found() {
     println!("{e}");
     assert!(e.contains(&embedded.hosts[0]) && !e.contains('\n'), "{e:?}");
 }
+
+/// The first seed of `AEROSPIKE_HOSTS` lost before the start (a mistake users make: a
+/// dead node first in their list): the client finds the cluster through the others and
+/// the run goes through on the two survivors; with the dead node as the only seed the run
+/// ends with one line naming it. Faults are refused on nodes aerobench does not run.
+#[test]
+fn a_seed_node_lost_before_the_start() {
+    let embedded = Target::start(Settings {
+        nodes: 3,
+        ..settings(Kind::Embedded)
+    })
+    .unwrap();
+    embedded
+        .fault(0, aerobench::server::fault::Fault::Kill)
+        .unwrap();
+    let dead = &embedded.hosts[0];
+    let json = scratch("seed-lost");
+    let out = run_cli(&[("AEROSPIKE_HOSTS", &embedded.seeds())], &json);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(": 2 node(s) "),
+        "found the survivors: {stderr}"
+    );
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let outcome = &result["outcome"];
+    assert!(outcome["ops"].as_u64().unwrap() > 0, "{outcome}");
+    assert_eq!(
+        (&outcome["errors"], &outcome["timeouts"]),
+        (&0.into(), &0.into())
+    );
+
+    one_line_error(&run_cli(&[("AEROSPIKE_HOSTS", dead)], &json), dead);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_aerobench"))
+        .args(["run", "-d", "3", "--scenario", "hung-node"])
+        .env_remove("AEROBENCH_TARGET")
+        .env("AEROSPIKE_HOSTS", embedded.seeds())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("this is a remote target"), "{stderr}");
+}

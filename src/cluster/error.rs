@@ -77,9 +77,17 @@ pub enum Error {
     #[error("server already stopped")]
     ServerStopped,
     #[error(
-        "--fault and --scenario need the embedded target for now (this is a {0} target): unset AEROBENCH_TARGET and AEROSPIKE_HOSTS"
+        "--fault and --scenario need a cluster aerobench runs (this is a {0} target): unset AEROSPIKE_HOSTS for the embedded server, or AEROBENCH_TARGET=container"
     )]
     FaultsUnsupported(Kind),
+    #[error("container target: {0}")]
+    ContainerFault(&'static str),
+    #[error(
+        "container target: cannot reset the node's connections ({0}): drop needs ss (iproute2) and, on a private network, nsenter, run as root"
+    )]
+    CutConnections(String),
+    #[error("node {0} is not in this {1}-node cluster")]
+    NoSuchNode(usize, usize),
     #[error("server control pipe: {0}")]
     ControlPipe(std::io::Error),
     #[error("cannot place the client on CPUs {cpus}: {source}")]

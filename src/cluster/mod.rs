@@ -136,7 +136,7 @@ impl Target {
     pub fn fault(&self, node: usize, fault: Fault) -> Result<(), Error> {
         match &self.backing {
             Backing::Embedded(server) => server.fault(node, fault),
-            Backing::Container(_) => Err(Error::FaultsUnsupported(Kind::Container)),
+            Backing::Container(cluster) => cluster.fault(node, fault),
             Backing::Remote => Err(Error::FaultsUnsupported(Kind::Remote)),
         }
     }

@@ -2,10 +2,11 @@
 
 #![allow(dead_code)]
 
-use aerobench::cluster::container::{check_docker, check_image};
+use aerobench::cluster::container::{Objects, check_docker, check_image, labelled};
 use aerobench::cluster::{ContainerSpec, Kind, Settings, Target};
 use std::collections::HashMap;
 use std::io::Write;
+use std::process::Command;
 
 use aerospike_core::policy::AdminPolicy;
 use aerospike_core::{Client, Key};
@@ -79,8 +80,7 @@ pub const REAL_IMAGE: &str = "aerospike/aerospike-server:8.1.2.0-src";
 /// Starts a `nodes`-node cluster of [`REAL_IMAGE`] containers (ready to serve the
 /// namespace), or returns `None` after [`missing`] when Docker or the image is not there.
 pub fn real_cluster(check: &str, nodes: usize) -> Option<Target> {
-    if let Err(why) = check_docker().and_then(|_| check_image(REAL_IMAGE)) {
-        missing(check, &why.to_string());
+    if !real_image_available(check) {
         return None;
     }
     let spec = ContainerSpec::parse(|k| (k == "AEROBENCH_IMAGE").then(|| REAL_IMAGE.to_string()));
@@ -90,6 +90,55 @@ pub fn real_cluster(check: &str, nodes: usize) -> Option<Target> {
         ..Settings::parse(|_| None).unwrap()
     };
     Some(Target::start_container(settings, spec.unwrap()).expect("real cluster starts"))
+}
+
+/// Whether a Docker engine answers and the real server's image is loaded; records the skip
+/// (or fails under CI) when not.
+pub fn real_image_available(check: &str) -> bool {
+    match check_docker().and_then(|_| check_image(REAL_IMAGE)) {
+        Ok(()) => true,
+        Err(e) => {
+            missing(
+                check,
+                &format!(
+                    "{e}; scripts/test needs a running Docker engine and loads the image from ../shared/images/"
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// Ids of containers and networks with `label`, through the docker CLI when there is one
+/// (as a user would look), else through the engine's API.
+pub fn left_behind(label: &str) -> (Vec<String>, Vec<String>) {
+    let cli = |args: &[&str]| -> Option<Vec<String>> {
+        let out = Command::new("docker").args(args).output().ok()?;
+        out.status.success().then(|| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+    };
+    let filter = format!("label={label}");
+    let containers = cli(&["ps", "-a", "-q", "--filter", &filter]).unwrap_or_else(|| {
+        let list = labelled(Objects::Containers, label).unwrap();
+        list.into_iter().map(|o| o.id).collect()
+    });
+    let networks = cli(&["network", "ls", "-q", "--filter", &filter]).unwrap_or_else(|| {
+        let list = labelled(Objects::Networks, label).unwrap();
+        list.into_iter().map(|o| o.id).collect()
+    });
+    (containers, networks)
+}
+
+pub fn assert_nothing_left(label: &str) {
+    let (containers, networks) = left_behind(label);
+    assert!(
+        containers.is_empty() && networks.is_empty(),
+        "left behind with {label}: containers {containers:?}, networks {networks:?}"
+    );
 }
 
 /// A 2-worker runtime for tests that drive async clients from synchronous code.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
-use aerobench::cluster::{Error as ClusterError, Kind, Settings, Target};
+use aerobench::cluster::{Error as ClusterError, Kind, Settings, Target, container};
 use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
 use aerobench::faults::{Effect, FaultSpec, Scenario, Step, plan};
@@ -239,8 +239,17 @@ fn check_faults(faults: &[FaultSpec], duration: Duration) -> anyhow::Result<()> 
         return Ok(());
     }
     let settings = Settings::from_env()?;
-    if settings.kind != Kind::Embedded {
-        return Err(ClusterError::FaultsUnsupported(settings.kind).into());
+    match settings.kind {
+        Kind::Embedded => {}
+        Kind::Container => {
+            if let Some((fault, why)) = faults
+                .iter()
+                .find_map(|f| container::faults::refusal(f.kind).map(|why| (f, why)))
+            {
+                anyhow::bail!("--fault {fault}: {why}");
+            }
+        }
+        Kind::Remote => return Err(ClusterError::FaultsUnsupported(settings.kind).into()),
     }
     plan::check(faults, settings.nodes, duration).map_err(anyhow::Error::msg)
 }

@@ -13,7 +13,7 @@ use testcontainers::bollard::Docker;
 use testcontainers::bollard::errors::Error as DockerError;
 use testcontainers::bollard::models::NetworkCreateRequest;
 use testcontainers::bollard::query_parameters::{
-    ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
+    KillContainerOptions, ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
 };
 
 use super::{LABEL_HOST, LABEL_OWNER, LABEL_PID, Plan};
@@ -144,6 +144,75 @@ pub fn remove_container(id: &str) {
             .await
             .map_err(failed("remove"))
     });
+}
+
+/// Something done to a running node's container: what a fault is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// SIGKILL: asd dies at once, as on a power loss.
+    Kill,
+    /// Start a killed container again (its entrypoint renders the same configuration).
+    Start,
+    /// Freeze every process (the cgroup freezer): sockets stay open, nothing answers.
+    Pause,
+    Unpause,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Kill => f.write_str("kill"),
+            Action::Start => f.write_str("start"),
+            Action::Pause => f.write_str("pause"),
+            Action::Unpause => f.write_str("unpause"),
+        }
+    }
+}
+
+/// Does `action` to `container` (a name or id).
+pub fn act(container: &str, action: &Action) -> Result<(), Error> {
+    let what = format!("docker {action} {container}");
+    with_engine(|docker| async move {
+        let done = match action {
+            Action::Kill => {
+                let options = KillContainerOptions {
+                    signal: "KILL".into(),
+                };
+                docker.kill_container(container, Some(options)).await
+            }
+            Action::Start => docker.start_container(container, None).await,
+            Action::Pause => docker.pause_container(container).await,
+            Action::Unpause => docker.unpause_container(container).await,
+        };
+        done.map_err(failed(what))
+    })
+}
+
+/// What the engine says of a container's process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct State {
+    pub paused: bool,
+    /// Its main process's pid on this host, while it runs.
+    pub pid: Option<u32>,
+}
+
+pub fn state(container: &str) -> Result<State, Error> {
+    with_engine(|docker| async move {
+        let state = docker
+            .inspect_container(container, None)
+            .await
+            .map_err(failed(format!("cannot inspect container {container}")))?
+            .state
+            .unwrap_or_default();
+        Ok(State {
+            paused: state.paused.unwrap_or(false),
+            pid: state
+                .pid
+                .filter(|_| state.running == Some(true))
+                .and_then(|pid| u32::try_from(pid).ok())
+                .filter(|&pid| pid > 0),
+        })
+    })
 }
 
 /// Which kind of Docker object to list.

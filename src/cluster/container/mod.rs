@@ -17,11 +17,12 @@
 //!
 //! **Clean-up.** The containers (and a private network) go when the [`ContainerCluster`]
 //! is dropped (normal end, panic), at process exit if it never is (an `atexit` hook), and
-//! on Ctrl-C / SIGTERM through testcontainers' watchdog. Everything carries the labels
+//! on Ctrl-C / SIGTERM / SIGQUIT (`leftovers`, paused ones too). Everything carries the labels
 //! [`LABEL_OWNER`], [`LABEL_PID`], [`LABEL_HOST`] and [`LABEL_RUN`], so what a killed
 //! (`SIGKILL`) process left behind is removed by the next start ([`clean_stale`]).
 
 pub mod engine;
+pub mod faults;
 mod leftovers;
 pub mod ready;
 pub mod spec;
@@ -45,6 +46,7 @@ pub use spec::{
 };
 
 use crate::cluster::{Error, NodeContext, SettingError};
+use crate::server::fault::Fault;
 use leftovers::{Resource, register, unregister};
 
 /// Label on everything this module creates (value `aerobench`).
@@ -115,11 +117,7 @@ impl ContainerCluster {
             Ok(n) => eprintln!("aerobench: removed {n} container(s)/network(s) left by ended runs"),
             Err(e) => eprintln!("aerobench: could not look for containers of ended runs: {e}"),
         }
-        let mode = match spec.network {
-            Some(mode) => mode,
-            None if host_network_available()? => NetworkMode::Host,
-            None => NetworkMode::Published,
-        };
+        let mode = spec.network_mode()?;
         let plan = Plan::new(nodes, mode)?;
         let network = match mode {
             NetworkMode::Host => None,
@@ -159,6 +157,22 @@ impl ContainerCluster {
                 Err(Error::KeeperGone)
             }
         }
+    }
+}
+
+impl ContainerCluster {
+    /// Gives node `node` (in `hosts` order) `fault` from outside (see [`faults`]).
+    pub fn fault(&self, node: usize, fault: Fault) -> Result<(), Error> {
+        let (Some(container), Some(host)) = (self.containers.get(node), self.hosts.get(node))
+        else {
+            return Err(Error::NoSuchNode(node, self.containers.len()));
+        };
+        let node = faults::NodeRef {
+            container,
+            host,
+            network: self.network,
+        };
+        faults::give(&node, fault)
     }
 }
 

@@ -117,6 +117,16 @@ impl ContainerSpec {
         Ok(spec)
     }
 
+    /// How the nodes will be networked: as asked, else host networking where the engine
+    /// has it.
+    pub fn network_mode(&self) -> Result<NetworkMode, Error> {
+        Ok(match self.network {
+            Some(mode) => mode,
+            None if super::host_network_available()? => NetworkMode::Host,
+            None => NetworkMode::Published,
+        })
+    }
+
     /// `name:tag`.
     pub fn reference(&self) -> String {
         format!("{}:{}", self.image, self.tag)

@@ -1,0 +1,110 @@
+//! Faults for a cluster of real servers, carried out from outside: asd cannot be told to
+//! misbehave, so each fault is something done to a node's container or its sockets.
+//!
+//! | fault | done by |
+//! |---|---|
+//! | `kill` | `docker kill` (SIGKILL, as on a power loss); the survivors see the heartbeats stop |
+//! | `restart` | `docker start`: asd comes back empty (the namespace is in memory) and the replicas migrate back to it |
+//! | `hang` | `docker pause` (the cgroup freezer): connections stay open, nothing answers, heartbeats stop |
+//! | `heal` | `docker unpause` when paused |
+//! | `drop` | `ss -K` in the node's network namespace: every connection to its service port is reset once |
+//!
+//! `slow` and `errors` have no outside equivalent: they are refused before the run starts.
+
+use std::process::Command;
+
+use super::engine::{self, Action};
+use super::spec::{NetworkMode, SERVICE_PORT};
+use crate::cluster::Error;
+use crate::server::fault::Fault;
+
+const REFUSED: &str = "a real server cannot be made slow or made to fail requests from \
+                       outside: use the embedded target for slow and errors (unset \
+                       AEROBENCH_TARGET)";
+
+/// Why `fault` cannot be carried out on a container, if it cannot.
+pub fn refusal(fault: Fault) -> Option<&'static str> {
+    matches!(fault, Fault::Slow(_) | Fault::Errors { .. }).then_some(REFUSED)
+}
+
+/// A node as a fault reaches it.
+pub struct NodeRef<'a> {
+    pub container: &'a str,
+    /// `127.0.0.1:<port>`, where the client reaches it.
+    pub host: &'a str,
+    pub network: NetworkMode,
+}
+
+/// Gives `node` `fault`.
+pub fn give(node: &NodeRef, fault: Fault) -> Result<(), Error> {
+    let act = |action| engine::act(node.container, &action);
+    match fault {
+        Fault::Kill => act(Action::Kill),
+        Fault::Restart => act(Action::Start),
+        Fault::Hang => act(Action::Pause),
+        Fault::Heal if engine::state(node.container)?.paused => act(Action::Unpause),
+        Fault::Heal => Ok(()),
+        Fault::Drop => cut_connections(node),
+        Fault::Slow(_) | Fault::Errors { .. } => Err(Error::ContainerFault(REFUSED)),
+    }
+}
+
+/// Resets every established connection to the node's service port from inside its network
+/// namespace (`ss -K`, the kernel's SOCK_DESTROY): asd's side of each closes and the
+/// client gets a reset, as when a server drops its clients. On the host network that
+/// namespace is this process's own; on a private network it is entered through the
+/// container's pid.
+fn cut_connections(node: &NodeRef) -> Result<(), Error> {
+    let (mut command, port) = match node.network {
+        NetworkMode::Host => {
+            let port = node.host.rsplit(':').next().unwrap_or_default();
+            (Command::new("ss"), port.to_string())
+        }
+        NetworkMode::Published => {
+            let pid = engine::state(node.container)?.pid.ok_or_else(|| {
+                Error::CutConnections(format!("{} is not running", node.container))
+            })?;
+            let mut command = Command::new("nsenter");
+            command.args(["-t", &pid.to_string(), "-n", "ss"]);
+            (command, SERVICE_PORT.to_string())
+        }
+    };
+    let sport = format!("sport = :{port}");
+    let out = command
+        .args(["-K", "-t", "state", "established", &sport])
+        .output()
+        .map_err(|e| Error::CutConnections(e.to_string()))?;
+    match out.status.success() {
+        true => Ok(()),
+        false => Err(Error::CutConnections(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn slow_and_errors_are_refused_before_the_run() {
+        for fault in [
+            Fault::Kill,
+            Fault::Restart,
+            Fault::Hang,
+            Fault::Heal,
+            Fault::Drop,
+        ] {
+            assert_eq!(refusal(fault), None, "{fault:?}");
+        }
+        let slow = Fault::Slow(Duration::from_millis(5));
+        let errors = Fault::Errors {
+            code: 18,
+            percent: 50,
+        };
+        for fault in [slow, errors] {
+            assert!(refusal(fault).unwrap().contains("embedded target"));
+        }
+    }
+}
