@@ -30,11 +30,15 @@ pub struct Effect {
     pub worst_p99_ns: u64,
     /// Failures by name over the same windows, timeouts included.
     pub failures: BTreeMap<String, u64>,
+    /// The client's retries over the same windows, where it can tell (see
+    /// [`super::retries`]); `None` where it cannot.
+    pub retries: Option<u64>,
 }
 
 impl Effect {
-    /// Reads `fault`'s effect from `seconds`, the run's one-second windows.
-    pub fn of(fault: FaultSpec, seconds: &[Figures]) -> Effect {
+    /// Reads `fault`'s effect from `seconds`, the run's one-second windows, and `retries`,
+    /// the client's retries in each of them where it can tell.
+    pub fn of(fault: FaultSpec, seconds: &[Figures], retries: Option<&[u64]>) -> Effect {
         let first = (fault.at.as_secs_f64() as usize).min(seconds.len());
         let before = &seconds[..first];
         let baseline_tps =
@@ -47,7 +51,8 @@ impl Effect {
         let detected = (first..seconds.len()).find(|&i| !normal(&seconds[i]));
         let recovered =
             detected.and_then(|d| (d + 1..seconds.len()).find(|&i| normal(&seconds[i])));
-        let affected = &seconds[first..recovered.unwrap_or(seconds.len())];
+        let span = first..recovered.unwrap_or(seconds.len());
+        let affected = &seconds[span.clone()];
         let mut failures = BTreeMap::new();
         for (name, n) in affected.iter().flat_map(|w| &w.failures) {
             *failures.entry(name.clone()).or_insert(0) += n;
@@ -59,6 +64,7 @@ impl Effect {
             recovered_after_s: recovered.map(|i| (i as f64 - at).max(0.0)),
             worst_p99_ns: affected.iter().map(|w| w.latency_ns.p99).max().unwrap_or(0),
             failures,
+            retries: retries.map(|r| r.get(span).unwrap_or_default().iter().sum()),
         }
     }
 }
@@ -92,12 +98,17 @@ mod tests {
             window(1000.0, 0, 1_000),
         ];
         let fault: FaultSpec = "2s:1:hang:2s".parse().unwrap();
-        let effect = Effect::of(fault, &seconds);
+        let effect = Effect::of(fault, &seconds, Some(&[0, 0, 7, 5, 1, 0]));
         assert_eq!(effect.baseline_tps, Some(1000.0));
         assert_eq!(effect.detected_after_s, Some(1.0));
         assert_eq!(effect.recovered_after_s, Some(2.0));
         assert_eq!(effect.worst_p99_ns, 1_000_000_000);
         assert_eq!(effect.failures["timeout"], 64);
+        assert_eq!(
+            effect.retries,
+            Some(12),
+            "the retries of the affected windows"
+        );
     }
 
     #[test]
@@ -107,10 +118,11 @@ mod tests {
             window(500.0, 0, 9),
             window(500.0, 0, 8),
         ];
-        let effect = Effect::of("1s:1:slow=5ms".parse().unwrap(), &seconds);
+        let effect = Effect::of("1s:1:slow=5ms".parse().unwrap(), &seconds, None);
         assert_eq!(effect.detected_after_s, Some(1.0));
         assert_eq!(effect.recovered_after_s, None);
         assert_eq!(effect.worst_p99_ns, 9);
+        assert_eq!(effect.retries, None, "the client could not tell");
     }
 
     #[test]
@@ -120,7 +132,7 @@ mod tests {
             window(990.0, 0, 1),
             window(1000.0, 0, 1),
         ];
-        let effect = Effect::of("1s:1:drop".parse().unwrap(), &seconds);
+        let effect = Effect::of("1s:1:drop".parse().unwrap(), &seconds, None);
         assert_eq!(
             (effect.detected_after_s, effect.recovered_after_s),
             (None, None)

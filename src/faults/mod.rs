@@ -4,6 +4,8 @@
 
 pub mod effect;
 pub mod plan;
+pub mod retries;
 
 pub use effect::Effect;
 pub use plan::{FaultSpec, Scenario, Step};
+pub use retries::Retries;

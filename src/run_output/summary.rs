@@ -133,8 +133,12 @@ fn fault(effect: &Effect) -> String {
         .iter()
         .map(|(name, n)| format!("{name} {n}"))
         .collect();
+    let retries = match effect.retries {
+        Some(n) => format!("; retries {n}"),
+        None => String::new(),
+    };
     format!(
-        "{}: {timing}; worst p99 {}; failures: {}",
+        "{}: {timing}; worst p99 {}; failures: {}{retries}",
         effect.fault,
         latency(effect.worst_p99_ns),
         match failures.is_empty() {
@@ -338,19 +342,21 @@ mod tests {
             recovered_after_s: Some(6.0),
             worst_p99_ns: 250_000_000,
             failures: [("timeout".to_string(), 48)].into(),
+            retries: Some(3),
         };
         let unseen = Effect {
             fault: "2s:0:drop".parse().unwrap(),
             detected_after_s: None,
             recovered_after_s: None,
             failures: Default::default(),
+            retries: None,
             ..hang.clone()
         };
         let mut outcome = outcome();
         outcome.faults = vec![hang, unseen];
         let block = block(&knobs(Workload::default()), &outcome, None);
         assert!(block.contains(
-            "fault       5s:1:hang:5s: seen within 1.0 s, recovered after 6.0 s; worst p99 250.0ms; failures: timeout 48"
+            "fault       5s:1:hang:5s: seen within 1.0 s, recovered after 6.0 s; worst p99 250.0ms; failures: timeout 48; retries 3"
         ), "{block}");
         assert!(
             block.contains("fault       2s:0:drop: no effect seen in any window"),

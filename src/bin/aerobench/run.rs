@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aerobench::cluster::{Error as ClusterError, Kind, Settings, Target, container};
 use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
-use aerobench::faults::{Effect, FaultSpec, Scenario, Step, plan};
+use aerobench::faults::{Effect, FaultSpec, Retries, Scenario, Step, plan};
 use aerobench::op_counters;
 use aerobench::run_output::progress::Progress;
 use aerobench::run_output::result::{
@@ -202,12 +202,12 @@ pub fn main(args: &RunArgs) -> anyhow::Result<()> {
         );
     }
     let before = session.connections_opened();
-    let run = session.measure_with_faults(&config, args.self_overhead, &knobs.faults)?;
+    let (run, retries) = session.measure_with_faults(&config, args.self_overhead, &knobs.faults)?;
     let mut outcome = Outcome::of(&run, before.zip(session.connections_opened()));
     outcome.faults = knobs
         .faults
         .iter()
-        .map(|&fault| Effect::of(fault, &run.seconds))
+        .map(|&fault| Effect::of(fault, &run.seconds, retries.as_deref()))
         .collect();
     let seed = session.seeding.as_ref();
     print!("{}", summary::block(&knobs, &outcome, seed));
@@ -362,15 +362,23 @@ impl Session {
         config: &Config,
         self_overhead: bool,
         faults: &[FaultSpec],
-    ) -> anyhow::Result<Run> {
+    ) -> anyhow::Result<(Run, Option<Vec<u64>>)> {
         if faults.is_empty() {
-            return self.measure(config, self_overhead, &mut print_tick);
+            return Ok((self.measure(config, self_overhead, &mut print_tick)?, None));
         }
         let mut steps: Vec<Step> = faults.iter().flat_map(FaultSpec::steps).collect();
         steps.sort_by_key(|s| s.at);
+        let counted = matches!(config.mode, Mode::Async { .. }) && !self_overhead;
+        let mut retries = counted.then(|| (Retries::count(&self.client), Vec::new()));
+        let mut tick = |k: usize, f: &Figures| {
+            print_tick(k, f);
+            if let Some((counter, windows)) = &mut retries {
+                windows.push(counter.since_last());
+            }
+        };
         let start = Instant::now() + config.warmup;
         let (done, ended) = mpsc::channel::<()>();
-        std::thread::scope(|scope| {
+        let run = std::thread::scope(|scope| {
             let steps = &steps;
             scope.spawn(move || {
                 for step in steps {
@@ -388,10 +396,11 @@ impl Session {
                     }
                 }
             });
-            let run = self.measure(config, self_overhead, &mut print_tick);
+            let run = self.measure(config, self_overhead, &mut tick);
             drop(done);
             run
-        })
+        })?;
+        Ok((run, retries.map(|(_, windows)| windows)))
     }
 
     /// Runs the measured loop in the configured mode; `tick` sees each window.
