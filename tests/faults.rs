@@ -1,6 +1,7 @@
 //! The embedded server's faults as the real client sees them: errors with their code and
 //! share, a hung node that times calls out until healed, dropped connections the client
-//! replaces, and a killed node that leaves the cluster and comes back on restart.
+//! replaces, a killed node that leaves the cluster and comes back on restart, or on
+//! another port.
 
 mod common;
 
@@ -171,5 +172,40 @@ async fn a_killed_node_leaves_and_comes_back_on_restart() {
     assert!(
         commands(node_stats(&client).await) > before,
         "it serves its partitions again"
+    );
+}
+
+/// A node that comes back on another port under its own name (a mistake users hit: a
+/// restarted server given another port), once the client has seen it leave: the peers
+/// announce the new address, and the client finds the node there, serving its partitions.
+/// (Back before the client saw it leave, aerospike-core 3.0.0 keeps it at its dead
+/// address while the peers name it: README "Faults".)
+#[tokio::test]
+async fn a_node_back_on_another_port_is_found_there() {
+    let (target, client) = cluster(3).await;
+    put_keys(&client, 100).await;
+    let server = target.embedded().unwrap();
+    let name = client.nodes()[1].name().to_string();
+    server.fault(1, Fault::Kill).unwrap();
+    until_nodes(&client, 2).await;
+    server.fault(1, Fault::Move).unwrap();
+    let deadline = Instant::now() + TEND_BOUND;
+    let moved = loop {
+        if let Some(node) = client.nodes().into_iter().find(|n| n.name() == name) {
+            break node.address().to_string();
+        }
+        assert!(Instant::now() < deadline, "{name} never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!target.hosts.contains(&moved), "{moved} is a new address");
+    let commands = |stats: Vec<(String, HashMap<String, u64>)>| {
+        let node = stats.into_iter().find(|(n, _)| *n == name);
+        node.expect("back under its own name").1["node_commands"]
+    };
+    let before = commands(node_stats(&client).await);
+    put_keys(&client, 100).await;
+    assert!(
+        commands(node_stats(&client).await) > before,
+        "it serves its partitions at {moved}"
     );
 }

@@ -18,7 +18,8 @@ const CODES: [(&str, u8); 3] = [("device-overload", 18), ("key-busy", 14), ("tim
 
 /// One fault of a run: at `at` into the measured span, node `node` is given `kind` for
 /// `for_` (until the end when `None`). `kill` with a `for` and `restart` bring the node
-/// back when it ends; `hang`, `slow` and `errors` are healed.
+/// back when it ends, `move` brings it back on another port; `hang`, `slow` and `errors`
+/// are healed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultSpec {
     pub at: Duration,
@@ -28,7 +29,7 @@ pub struct FaultSpec {
 }
 
 /// The forms `--fault` takes, for error messages.
-const FORM: &str = "use <at>:<node>:<kind>[:<for>], kind one of kill, restart, hang, heal, \
+const FORM: &str = "use <at>:<node>:<kind>[:<for>], kind one of kill, restart, move, hang, heal, \
                     slow=<latency>, errors=<code|device-overload|key-busy>/<percent>%, drop; \
                     e.g. 5s:1:hang:3s";
 
@@ -53,7 +54,7 @@ impl FromStr for FaultSpec {
             (Some(_), Fault::Drop | Fault::Heal) => {
                 return Err(bad("drop and heal happen once, they take no <for>"));
             }
-            (None, Fault::Restart) => Some(RESTART_DOWN),
+            (None, Fault::Restart | Fault::Move) => Some(RESTART_DOWN),
             (for_, _) => for_,
         };
         Ok(FaultSpec {
@@ -79,6 +80,7 @@ fn parse_kind(kind: &str) -> Result<Fault, String> {
     match (name, arg) {
         ("kill", None) => Ok(Fault::Kill),
         ("restart", None) => Ok(Fault::Restart),
+        ("move", None) => Ok(Fault::Move),
         ("hang", None) => Ok(Fault::Hang),
         ("drop", None) => Ok(Fault::Drop),
         ("heal", None) => Ok(Fault::Heal),
@@ -110,6 +112,7 @@ fn kind_name(kind: Fault) -> String {
     match kind {
         Fault::Kill => "kill".into(),
         Fault::Restart => "restart".into(),
+        Fault::Move => "move".into(),
         Fault::Hang => "hang".into(),
         Fault::Drop => "drop".into(),
         Fault::Heal => "heal".into(),
@@ -167,6 +170,7 @@ impl FaultSpec {
     pub fn steps(&self) -> Vec<Step> {
         let (fault, undo) = match self.kind {
             Fault::Kill | Fault::Restart => (Fault::Kill, Fault::Restart),
+            Fault::Move => (Fault::Kill, Fault::Move),
             fault => (fault, Fault::Heal),
         };
         let step = |at, fault| Step {
@@ -237,7 +241,7 @@ pub fn check(faults: &[FaultSpec], nodes: usize, duration: Duration) -> Result<(
                 duration.as_secs()
             ));
         }
-        if matches!(fault.kind, Fault::Kill | Fault::Restart) && nodes < 2 {
+        if matches!(fault.kind, Fault::Kill | Fault::Restart | Fault::Move) && nodes < 2 {
             return Err(format!(
                 "--fault {fault}: the only node cannot be killed: use --nodes 3"
             ));
@@ -313,6 +317,9 @@ mod tests {
         assert_eq!(faults, [(s(2), Fault::Hang), (s(3), Fault::Heal)]);
         let kill: FaultSpec = "2s:1:kill".parse().unwrap();
         assert_eq!(kill.steps().len(), 1, "a kill without <for> stays");
+        let moved: FaultSpec = "2s:1:move".parse().unwrap();
+        let faults: Vec<_> = moved.steps().iter().map(|s| (s.at, s.fault)).collect();
+        assert_eq!(faults, [(s(2), Fault::Kill), (s(4), Fault::Move)]);
         let restart = Scenario::Restart.fault(s(30)).steps();
         assert_eq!(
             restart.iter().map(|s| (s.at, s.fault)).collect::<Vec<_>>(),

@@ -35,6 +35,9 @@ pub struct Cluster {
     replication: usize,
     /// Indices of the running nodes, ascending: the order ownership is computed over.
     live: RwLock<Vec<usize>>,
+    /// Where each node is reached now, `(address, alternate)`: its identity's, until it
+    /// moves to another port ([`Self::relocate`]).
+    reached: RwLock<Vec<(String, String)>>,
     generation: AtomicU64,
 }
 
@@ -47,7 +50,12 @@ impl Cluster {
         replication: usize,
     ) -> Self {
         let count = nodes.len();
+        let reached = nodes
+            .iter()
+            .map(|n| (n.address.clone(), n.alternate.clone()))
+            .collect();
         Cluster {
+            reached: RwLock::new(reached),
             nodes,
             namespaces,
             cluster_name,
@@ -91,6 +99,33 @@ impl Cluster {
         true
     }
 
+    /// Where clients reach `node` now (`service-clear-std`, or `-alt`).
+    pub fn address(&self, node: usize, alternate: bool) -> String {
+        let reached = self.reached.read().unwrap_or_else(|p| p.into_inner());
+        let (address, alt) = &reached[node];
+        match alternate {
+            true => alt.clone(),
+            false => address.clone(),
+        }
+    }
+
+    /// `node` is reached on `port` of its hosts from now on: the peers announce the new
+    /// address under the same name, as a real node keeps its id when its service port
+    /// changes.
+    pub fn relocate(&self, node: usize, port: u16) {
+        let with_port = |address: &str| match address.rsplit_once(':') {
+            Some((host, _)) => format!("{host}:{port}"),
+            None => address.to_string(),
+        };
+        let mut reached = self.reached.write().unwrap_or_else(|p| p.into_inner());
+        let (address, alt) = &mut reached[node];
+        if alt == address {
+            *alt = with_port(alt);
+        }
+        *address = with_port(address);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub fn is_live(&self, node: usize) -> bool {
         self.live_nodes().contains(&node)
     }
@@ -126,9 +161,8 @@ impl Cluster {
             .iter()
             .filter(|&&i| i != node)
             .map(|&i| {
-                let n = &self.nodes[i];
-                let addr = if alternate { &n.alternate } else { &n.address };
-                format!("[{},,[{addr}]]", n.name)
+                let addr = self.address(i, alternate);
+                format!("[{},,[{addr}]]", self.nodes[i].name)
             })
             .collect();
         format!("{},3000,[{}]", self.generation(), peers.join(","))

@@ -85,4 +85,8 @@ pub enum FaultError {
     Running(usize),
     #[error("cannot restart the node: {0}")]
     Restart(StartError),
+    #[error(
+        "node {0} cannot move: its peers in other processes would not learn its new port (move a node of a single-process cluster)"
+    )]
+    MoveShared(usize),
 }

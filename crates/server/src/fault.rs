@@ -21,6 +21,9 @@ pub enum Fault {
     Kill,
     /// Bring a killed node back at its address; the cluster's generation moves on.
     Restart,
+    /// Bring a killed node back on another (free) port of its host, under the same name:
+    /// its peers announce the new address, the old one stays closed.
+    Move,
     /// Keep accepting and reading, never answer (a paused process).
     Hang,
     /// Add this delay before every reply.
@@ -42,7 +45,7 @@ pub struct Order {
 
 /// The control lines [`Order`] reads, for error messages.
 pub const GRAMMAR: &str =
-    "kill N, restart N, hang N, slow N MICROS, errors N CODE PERCENT, drop N, heal N";
+    "kill N, restart N, move N, hang N, slow N MICROS, errors N CODE PERCENT, drop N, heal N";
 
 impl FromStr for Order {
     type Err = String;
@@ -59,6 +62,7 @@ impl FromStr for Order {
         let fault = match words.as_slice() {
             ["kill", _] => Fault::Kill,
             ["restart", _] => Fault::Restart,
+            ["move", _] => Fault::Move,
             ["hang", _] => Fault::Hang,
             ["drop", _] => Fault::Drop,
             ["heal", _] => Fault::Heal,
@@ -83,6 +87,7 @@ impl fmt::Display for Order {
         match self.fault {
             Fault::Kill => write!(f, "kill {node}"),
             Fault::Restart => write!(f, "restart {node}"),
+            Fault::Move => write!(f, "move {node}"),
             Fault::Hang => write!(f, "hang {node}"),
             Fault::Drop => write!(f, "drop {node}"),
             Fault::Heal => write!(f, "heal {node}"),
@@ -177,6 +182,7 @@ mod tests {
         let orders = [
             Fault::Kill,
             Fault::Restart,
+            Fault::Move,
             Fault::Hang,
             Fault::Drop,
             Fault::Heal,

@@ -40,8 +40,8 @@ fn value_of(line: &str, node: usize, cluster: &Cluster, stats: &Stats) -> Option
         }
         "peers-clear-std" => cluster.peers(node, false),
         "peers-clear-alt" => cluster.peers(node, true),
-        "service-clear-std" => me.address.clone(),
-        "service-clear-alt" => me.alternate.clone(),
+        "service-clear-std" => cluster.address(node, false),
+        "service-clear-alt" => cluster.address(node, true),
         "replicas" => cluster.replicas(node),
         "namespaces" => cluster.namespaces.join(";"),
         "features" => FEATURES.to_string(),

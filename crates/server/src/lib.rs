@@ -234,7 +234,8 @@ pub struct Server {
 
 /// A node this process serves: where it listens and the switches that close it.
 struct LocalNode {
-    address: SocketAddr,
+    /// Where it listens; a node that moves gets another port.
+    address: Mutex<SocketAddr>,
     /// Closes the listener when set; a restarted node gets a new one.
     stop: Mutex<watch::Sender<bool>>,
     /// Bumped to close every open connection of the node.
@@ -269,7 +270,7 @@ impl Server {
         };
         for (i, listener) in listeners.into_iter().enumerate() {
             let node = LocalNode {
-                address: server.addresses[i],
+                address: Mutex::new(server.addresses[i]),
                 stop: Mutex::new(watch::Sender::new(false)),
                 cuts: watch::Sender::new(0),
             };
@@ -302,10 +303,10 @@ impl Server {
 
     /// Addresses clients use, one per node this process serves, in node order.
     pub fn hosts(&self) -> Vec<String> {
-        let nodes = &self.shared.cluster.nodes;
+        let cluster = &self.shared.cluster;
         self.local
             .iter()
-            .map(|&i| nodes[i].address.clone())
+            .map(|&i| cluster.address(i, false))
             .collect()
     }
 
@@ -366,11 +367,25 @@ impl Server {
                     .send_replace(true);
                 node.cuts.send_modify(|n| *n += 1);
             }
-            Fault::Restart => {
+            Fault::Restart | Fault::Move => {
                 if self.shared.cluster.is_live(index) {
                     return Err(FaultError::Running(index));
                 }
-                let listener = net::bind_listener(node.address).map_err(FaultError::Restart)?;
+                let moves = fault == Fault::Move;
+                if moves && self.nodes.iter().any(Option::is_none) {
+                    return Err(FaultError::MoveShared(index));
+                }
+                let mut address = node.address.lock().unwrap_or_else(|p| p.into_inner());
+                if moves {
+                    address.set_port(0);
+                }
+                let listener = net::bind_listener(*address).map_err(FaultError::Restart)?;
+                *address = listener
+                    .local_addr()
+                    .map_err(|e| FaultError::Restart(e.into()))?;
+                if moves {
+                    self.shared.cluster.relocate(index, address.port());
+                }
                 self.serve(index, node, listener)
                     .map_err(|e| FaultError::Restart(e.into()))?;
                 self.shared.cluster.start(index);

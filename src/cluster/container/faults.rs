@@ -9,7 +9,8 @@
 //! | `heal` | `docker unpause` when paused |
 //! | `drop` | `ss -K` in the node's network namespace: every connection to its service port is reset once |
 //!
-//! `slow` and `errors` have no outside equivalent: they are refused before the run starts.
+//! `slow` and `errors` have no outside equivalent, and a real node's port is in its
+//! configuration (`move`): they are refused before the run starts.
 
 use std::process::Command;
 
@@ -21,10 +22,16 @@ use crate::server::fault::Fault;
 const REFUSED: &str = "a real server cannot be made slow or made to fail requests from \
                        outside: use the embedded target for slow and errors (unset \
                        AEROBENCH_TARGET)";
+const UNMOVABLE: &str = "a real node's service port is in its configuration: use the \
+                         embedded target for move (unset AEROBENCH_TARGET)";
 
 /// Why `fault` cannot be carried out on a container, if it cannot.
 pub fn refusal(fault: Fault) -> Option<&'static str> {
-    matches!(fault, Fault::Slow(_) | Fault::Errors { .. }).then_some(REFUSED)
+    match fault {
+        Fault::Slow(_) | Fault::Errors { .. } => Some(REFUSED),
+        Fault::Move => Some(UNMOVABLE),
+        _ => None,
+    }
 }
 
 /// A node as a fault reaches it.
@@ -45,7 +52,9 @@ pub fn give(node: &NodeRef, fault: Fault) -> Result<(), Error> {
         Fault::Heal if engine::state(node.container)?.paused => act(Action::Unpause),
         Fault::Heal => Ok(()),
         Fault::Drop => cut_connections(node),
-        Fault::Slow(_) | Fault::Errors { .. } => Err(Error::ContainerFault(REFUSED)),
+        Fault::Slow(_) | Fault::Errors { .. } | Fault::Move => {
+            Err(Error::ContainerFault(refusal(fault).unwrap_or(REFUSED)))
+        }
     }
 }
 
