@@ -417,6 +417,9 @@ fn bad_input_is_one_line_naming_the_problem() {
             &["knee", "--sla-p99", "1ms", "--fault", "1s:0:hang"],
             "drop --fault",
         ),
+        (&["run", "--verify", "-k", "4", "-z", "8"], "raise -k"),
+        (&["run", "--verify", "--bare"], "--bare"),
+        (&["knee", "--sla-p99", "1ms", "--verify"], "drop --verify"),
         (&["walk"], "walk"),
     ] {
         let out = aerobench(args, 1, &dir);
