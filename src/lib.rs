@@ -29,6 +29,8 @@
 //! - [`stats`]: latency histograms, outcome counts and the figures reported.
 //! - [`run_output`]: what a run prints and keeps: the ticker line, the summary block and
 //!   the JSON result.
+//! - [`verify`]: `run --verify`: every write versioned, each key's last acknowledged
+//!   version logged by its one writer, and every key read back after the run.
 
 pub use aerobench_server as server;
 
@@ -49,6 +51,7 @@ pub mod run_output;
 pub mod server_share;
 pub mod site;
 pub mod stats;
+pub mod verify;
 pub mod workload;
 
 /// Whether this runs under CI (`CI=true`), where a missing real server fails instead of

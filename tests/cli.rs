@@ -417,6 +417,9 @@ fn bad_input_is_one_line_naming_the_problem() {
             &["knee", "--sla-p99", "1ms", "--fault", "1s:0:hang"],
             "drop --fault",
         ),
+        (&["run", "--verify", "-k", "4", "-z", "8"], "raise -k"),
+        (&["run", "--verify", "--bare"], "--bare"),
+        (&["knee", "--sla-p99", "1ms", "--verify"], "drop --verify"),
         (&["walk"], "walk"),
     ] {
         let out = aerobench(args, 1, &dir);
@@ -505,7 +508,7 @@ fn a_knee_holds_its_sla_on_its_own_data() {
 #[test]
 fn a_run_with_faults_reports_each_and_ends_on_time() {
     let faults = ["1s:1:hang:1s", "2500ms:2:errors=18/50%:1s"];
-    let (stdout, result) = run_with_faults("faults", "4", &faults);
+    let (stdout, result) = run_with_faults("faults", "4", &faults, &[]);
     for order in [
         "1.0s hang 1",
         "2.0s heal 1",
@@ -543,7 +546,8 @@ fn a_run_with_faults_reports_each_and_ends_on_time() {
 /// and no fault is reported recovered.
 #[test]
 fn a_run_with_every_node_hung_still_ends_on_time() {
-    let (_, result) = run_with_faults("all-hung", "3", &["1s:0:hang", "1s:1:hang", "1s:2:hang"]);
+    let all_hung = ["1s:0:hang", "1s:1:hang", "1s:2:hang"];
+    let (_, result) = run_with_faults("all-hung", "3", &all_hung, &[]);
     let outcome = &result["outcome"];
     assert!(outcome["timeouts"].as_u64().unwrap() > 0, "{outcome}");
     let last = result["seconds"]
@@ -566,7 +570,7 @@ fn a_run_with_every_node_hung_still_ends_on_time() {
 /// aerospike-core 3.0.0 it does not: README "Faults").
 #[test]
 fn a_run_with_a_node_back_on_another_port_ends_on_time() {
-    let (stdout, result) = run_with_faults("moved", "3", &["1s:1:move:1ms"]);
+    let (stdout, result) = run_with_faults("moved", "3", &["1s:1:move:1ms"], &[]);
     for order in ["1.0s kill 1", "1.0s move 1"] {
         assert!(stdout.contains(order), "{order} marked: {stdout}");
     }
@@ -590,10 +594,11 @@ fn a_run_with_a_node_back_on_another_port_ends_on_time() {
     );
 }
 
-/// `aerobench run` on 3 embedded nodes for `duration` seconds with `faults` (a 200 ms
-/// timeout, 8 tasks, 1,000 seeded keys): its stdout and JSON result, once it has ended
-/// within a bound against hangs (not a performance figure: the run, seeding, start-up).
-fn run_with_faults(name: &str, duration: &str, faults: &[&str]) -> (String, Value) {
+/// `aerobench run` on 3 embedded nodes for `duration` seconds with `faults` and `more`
+/// arguments (a 200 ms timeout, 8 tasks, 1,000 seeded keys): its stdout and JSON result,
+/// once it has ended within a bound against hangs (not a performance figure: the run,
+/// seeding, start-up, a read-back).
+fn run_with_faults(name: &str, duration: &str, faults: &[&str], more: &[&str]) -> (String, Value) {
     let dir = scratch(name);
     let json = dir.join("run.json");
     let mut args = vec![
@@ -607,9 +612,37 @@ fn run_with_faults(name: &str, duration: &str, faults: &[&str]) -> (String, Valu
         json.to_str().unwrap(),
     ]);
     args.extend(faults.iter().flat_map(|f| ["--fault", f]));
+    args.extend(more);
     let started = std::time::Instant::now();
     let ran = succeeded(&aerobench(&args, 3, &dir), &json);
     assert!(started.elapsed().as_secs() < 60, "the run ended on time");
     std::fs::remove_dir_all(dir).unwrap();
     ran
+}
+
+/// `--verify` on 3 embedded nodes under each named scenario: no acknowledged write lost,
+/// no stale read, no version never written, and every key read back.
+#[test]
+fn no_acknowledged_write_is_lost_in_any_scenario() {
+    for scenario in [
+        "node-loss",
+        "hung-node",
+        "slow-node",
+        "restart",
+        "error-storm",
+    ] {
+        let name = format!("verify-{scenario}");
+        let more = ["--verify", "--scenario", scenario];
+        let (stdout, result) = run_with_faults(&name, "3", &[], &more);
+        let verify = &result["verify"];
+        let count = |field: &str| verify[field].as_u64().expect(field);
+        assert_eq!(count("keys_checked"), 1000, "{scenario}: {verify}");
+        let wrong = ["lost_writes", "stale_reads", "unexpected", "unverified"].map(count);
+        assert_eq!(wrong, [0; 4], "{scenario}: {verify}");
+        assert_eq!(result["knobs"]["verify"], true, "{scenario}");
+        assert!(
+            stdout.contains("verify      1000 keys read back: lost_writes 0, stale_reads 0"),
+            "{scenario}: {stdout}"
+        );
+    }
 }

@@ -8,6 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use aerobench::cluster::EmbeddedServer;
 use aerobench::server::fault::Fault;
 use aerobench::stats::Failure;
 use aerospike_core::policy::{AdminPolicy, ReadPolicy, WritePolicy};
@@ -208,4 +209,62 @@ async fn a_node_back_on_another_port_is_found_there() {
         commands(node_stats(&client).await) > before,
         "it serves its partitions at {moved}"
     );
+}
+
+/// A hung node, once healed, drops a write it held past its transaction_ttl instead of
+/// applying it (the client had given up on it), as the real server does; a write held
+/// for less than its ttl is applied and acknowledged.
+#[tokio::test]
+async fn a_write_held_past_its_ttl_is_not_applied() {
+    let (target, client) = cluster(1).await;
+    put_keys(&client, 1).await;
+    let server = target.embedded().unwrap();
+    hang(server, &client).await;
+    let timed_out = put_once(client.clone(), 7, 200).await.unwrap_err();
+    assert!(
+        matches!(timed_out.kind(), ErrorKind::Timeout),
+        "{timed_out:?}"
+    );
+    // Held well past its 200 ms ttl before the heal.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.fault(0, Fault::Heal).unwrap();
+    // Held: the read that found the node hung (300 ms ttl) and the write. Each is then
+    // either dropped (expired) or applied (one put seeded the key).
+    let served = |stats: &HashMap<String, u64>| stats["expired"] >= 2 || stats["put"] >= 2;
+    let deadline = Instant::now() + TEND_BOUND;
+    while !served(&node_stats(&client).await[0].1) {
+        assert!(Instant::now() < deadline, "the held write was never served");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let record = client.get(&ReadPolicy::default(), &key(0), Bins::All).await;
+    assert_eq!(record.unwrap().bins["v"], Value::Int(0), "not applied");
+    assert_eq!(node_stats(&client).await[0].1["expired"], 2);
+
+    hang(server, &client).await;
+    let patient = tokio::spawn(put_once(client.clone(), 8, 30_000));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.fault(0, Fault::Heal).unwrap();
+    patient.await.unwrap().expect("acknowledged once healed");
+    let record = client.get(&ReadPolicy::default(), &key(0), Bins::All).await;
+    assert_eq!(record.unwrap().bins["v"], Value::Int(8), "applied");
+}
+
+/// Hangs node 0 and waits (bounded) until a read finds it hung: the control line is
+/// applied asynchronously.
+async fn hang(server: &EmbeddedServer, client: &Client) {
+    server.fault(0, Fault::Hang).unwrap();
+    let deadline = Instant::now() + TEND_BOUND;
+    while client.get(&impatient(), &key(0), Bins::All).await.is_ok() {
+        assert!(Instant::now() < deadline, "the node never hung");
+    }
+}
+
+/// Writes `value` to key 0 in one attempt with a `timeout_ms` deadline, which the client
+/// sends as the transaction's ttl.
+async fn put_once(client: Client, value: i64, timeout_ms: u32) -> aerospike_core::Result<()> {
+    let mut policy = WritePolicy::default();
+    policy.base_policy.max_retries = 0;
+    policy.base_policy.total_timeout = timeout_ms;
+    let bin = Bin::new("v", Value::Int(value));
+    client.put(&policy, &key(0), &[bin]).await
 }

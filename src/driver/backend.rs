@@ -8,28 +8,47 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use aerospike_core::{BatchOperation, Bins, Client, Key, Record, ResultCode};
+use aerospike_core::{BatchOperation, Bins, Client, Key, Record, ResultCode, Value};
 
 use super::policy::Policies;
 use crate::stats::{Failure, Row};
-use crate::workload::bins::RecordBins;
+use crate::workload::bins::{RecordBins, VERSION_BIN};
 use crate::workload::{Access, Workload};
 
 /// Calls made from async tasks.
 pub trait Backend: Send + Sync + 'static {
-    /// Runs one call on `ids`, pushing one row per id.
+    /// Runs one call on `keys`, pushing one row per id.
     fn call(
         &self,
         access: Access,
-        ids: &[u64],
+        keys: &Keys,
         rows: &mut Vec<Row>,
     ) -> impl Future<Output = ()> + Send;
 }
 
 /// Calls made from OS threads.
 pub trait BlockingBackend: Sync {
-    /// Runs one call on `ids`, pushing one row per id.
-    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>);
+    /// Runs one call on `keys`, pushing one row per id.
+    fn call(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>);
+}
+
+/// The keys of one call: their ids and, for a `--verify` write, the version each one
+/// stamps (`versions[i]` for `ids[i]`; empty otherwise, so other runs build the same
+/// requests as without it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    pub ids: Vec<u64>,
+    pub versions: Vec<u64>,
+}
+
+impl Keys {
+    /// Room for `n` keys.
+    pub fn with_capacity(n: usize) -> Keys {
+        Keys {
+            ids: Vec::with_capacity(n),
+            versions: Vec::new(),
+        }
+    }
 }
 
 /// One call, ready to send.
@@ -48,11 +67,11 @@ pub struct Calls {
 
 impl Calls {
     /// A single-record call for one id, a batch for more.
-    pub fn request(&self, access: Access, ids: &[u64]) -> Request {
+    pub fn request(&self, access: Access, keys: &Keys) -> Request {
         let w = &self.workload;
-        match (access, ids) {
+        match (access, &keys.ids[..]) {
             (Access::Read, &[id]) => Request::Get(w.key(id)),
-            (Access::Write, &[id]) => Request::Put(w.key(id), w.object.bins(id)),
+            (Access::Write, &[id]) => Request::Put(w.key(id), self.bins(keys, 0)),
             (Access::Read, ids) => Request::Batch(
                 ids.iter()
                     .map(|&id| BatchOperation::read(&self.policies.read_row, w.key(id), Bins::All))
@@ -60,14 +79,24 @@ impl Calls {
             ),
             (Access::Write, ids) => Request::Batch(
                 ids.iter()
-                    .map(|&id| {
-                        let bins = w.object.bins(id);
+                    .enumerate()
+                    .map(|(i, &id)| {
+                        let bins = self.bins(keys, i);
                         let puts: Vec<_> =
                             bins.iter().map(aerospike_core::operations::put).collect();
                         BatchOperation::write(&self.policies.write_row, w.key(id), puts)
                     })
                     .collect(),
             ),
+        }
+    }
+
+    /// The bins a write of `keys.ids[i]` carries: its values, and its version if stamped.
+    fn bins(&self, keys: &Keys, i: usize) -> RecordBins {
+        let id = keys.ids[i];
+        match keys.versions.get(i) {
+            Some(&version) => self.workload.object.stamped(id, version),
+            None => self.workload.object.bins(id),
         }
     }
 
@@ -126,9 +155,18 @@ impl Calls {
 
     /// A read that returned `record` for key `id`: a hit if its bins hold the values
     /// written for `id` (found by scanning their names, which spares a SipHash per bin).
+    /// Under `--verify` a hit carries the version found; a record without one is a
+    /// mismatch, since every write of the run and of its seeding stamps one.
     pub fn read(&self, id: u64, record: Option<&Record>) -> Row {
         let bins = record.map(|r| r.bins.iter().map(|(name, value)| (name.as_str(), value)));
-        read_row(bins.is_some_and(|bins| self.workload.object.matches(id, bins)))
+        let row = read_row(bins.is_some_and(|bins| self.workload.object.matches(id, bins)));
+        match (row, record, self.workload.verify) {
+            (Row::Hit, Some(record), true) => match record.bins.get(VERSION_BIN) {
+                Some(&Value::Int(version)) if version >= 0 => Row::Versioned(version as u64),
+                _ => Row::Mismatch,
+            },
+            _ => row,
+        }
     }
 }
 
@@ -147,11 +185,11 @@ pub struct AsyncClient {
 }
 
 impl Backend for AsyncClient {
-    async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+    async fn call(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>) {
         let (client, calls) = (&self.client, &self.calls);
-        match calls.request(access, ids) {
+        match calls.request(access, keys) {
             Request::Get(key) => calls.got(
-                ids[0],
+                keys.ids[0],
                 client.get(&calls.policies.read, &key, Bins::All).await,
                 rows,
             ),
@@ -160,7 +198,7 @@ impl Backend for AsyncClient {
             }
             Request::Batch(mut ops) => {
                 let answer = client.batch(calls.batch_policy(access), &mut ops).await;
-                calls.batched(ids, &ops, answer, rows);
+                calls.batched(&keys.ids, &ops, answer, rows);
             }
         }
     }
@@ -173,11 +211,11 @@ pub struct SyncClient {
 }
 
 impl BlockingBackend for SyncClient {
-    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+    fn call(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>) {
         let (client, calls) = (&self.client, &self.calls);
-        match calls.request(access, ids) {
+        match calls.request(access, keys) {
             Request::Get(key) => calls.got(
-                ids[0],
+                keys.ids[0],
                 client.get(&calls.policies.read, &key, Bins::All),
                 rows,
             ),
@@ -186,7 +224,7 @@ impl BlockingBackend for SyncClient {
             }
             Request::Batch(mut ops) => {
                 let answer = client.batch(calls.batch_policy(access), &mut ops);
-                calls.batched(ids, &ops, answer, rows);
+                calls.batched(&keys.ids, &ops, answer, rows);
             }
         }
     }
@@ -199,9 +237,9 @@ pub struct Ready {
 }
 
 impl Ready {
-    fn answer(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
-        std::hint::black_box(self.calls.request(access, ids));
-        rows.extend(ids.iter().map(|&id| match access {
+    fn answer(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>) {
+        std::hint::black_box(self.calls.request(access, keys));
+        rows.extend(keys.ids.iter().map(|&id| match access {
             Access::Read => {
                 let object = &self.calls.workload.object;
                 read_row(object.matches(id, object.values(id)))
@@ -214,14 +252,14 @@ impl Ready {
 impl Backend for Ready {
     /// Ready on its second poll: one yield, as every real call suspends at least once, so
     /// tasks take turns on the workers instead of the first ones spinning alone.
-    async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+    async fn call(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>) {
         tokio::task::yield_now().await;
-        self.answer(access, ids, rows);
+        self.answer(access, keys, rows);
     }
 }
 
 impl BlockingBackend for Ready {
-    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
-        self.answer(access, ids, rows);
+    fn call(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>) {
+        self.answer(access, keys, rows);
     }
 }

@@ -18,6 +18,10 @@ pub enum ConfigError {
     #[error("--min-conns {min} is above --max-conns {max}: raise --max-conns or lower --min-conns")]
     Pool { min: usize, max: usize },
     #[error(
+        "--verify gives every key one writer, but -k {keys} is fewer than the {callers} tasks or threads: raise -k or lower -z/--threads"
+    )]
+    VerifyKeys { keys: u64, callers: usize },
+    #[error(
         "--bare runs single-key reads and writes drawn at random: use an RU or RR mix with --batch-size 1"
     )]
     NotBare,

@@ -24,20 +24,21 @@ pub mod schedule;
 pub mod seed;
 pub mod timeline;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use backend::{AsyncClient, Backend, BlockingBackend, Calls, Ready, SyncClient};
+pub use backend::{AsyncClient, Backend, BlockingBackend, Calls, Keys, Ready, SyncClient};
 pub use error::{ConfigError, SeedError};
 pub use policy::{DEFAULT_TIMEOUT_MS, Policies, Pool};
 
 use crate::stats::{Call, Curve, Figures, Row};
+use crate::verify::{Ledger, TaskLog};
 use crate::workload::keys::Sequence;
 use crate::workload::{Access, Picker, Workload};
 use pace::Schedule;
-use recorder::{Recorder, Shard};
+use recorder::{Recorder, Shard, lock};
 use schedule::Ticker;
 use timeline::Timeline;
 
@@ -96,6 +97,13 @@ impl Config {
         if self.rate == Some(0) {
             return Err(ConfigError::ZeroRate);
         }
+        let callers = self.mode.concurrency();
+        if self.workload.verify && self.workload.keys < callers as u64 {
+            return Err(ConfigError::VerifyKeys {
+                keys: self.workload.keys,
+                callers,
+            });
+        }
         Ok(())
     }
 
@@ -125,6 +133,8 @@ pub struct Run {
     pub open_loop: Option<OpenLoop>,
     /// The measured span's percentile curves, for a percentile plot.
     pub distribution: Distribution,
+    /// Under `--verify`: every caller's log of the keys it wrote, for the read-back.
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 /// Percentile curves of a run's response and (open loop) service times.
@@ -168,17 +178,22 @@ pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
     builder.enable_all().build()
 }
 
-/// The shared state of a run starting now: its recorder, key sequence and, in an open
-/// loop, its schedule (from the start, warm-up included).
-fn start(config: &Config) -> Shared {
+/// The shared state of a run by `callers` tasks or threads starting now: its recorder,
+/// key sequence, in an open loop its schedule (from the start, warm-up included), and
+/// under `--verify` the callers' logs.
+fn start(config: &Config, callers: usize) -> Shared {
     let now = Instant::now();
     let timeline = Timeline::new(now, config.warmup, config.duration);
+    let workload = &config.workload;
     Shared {
         schedule: config
             .rate
             .map(|rate| Schedule::start(now, timeline.end, rate).expect("the pacer thread starts")),
         recorder: Arc::new(Recorder::new(timeline)),
         sequence: Arc::new(Sequence::default()),
+        ledger: workload
+            .verify
+            .then(|| Arc::new(Ledger::new(workload.keys, callers))),
     }
 }
 
@@ -187,6 +202,7 @@ struct Shared {
     recorder: Arc<Recorder>,
     sequence: Arc<Sequence>,
     schedule: Option<Arc<Schedule>>,
+    ledger: Option<Arc<Ledger>>,
 }
 
 /// Runs `config` with `tasks` async tasks on the current runtime; `on_window` sees each
@@ -197,7 +213,7 @@ pub async fn run_tasks<B: Backend>(
     tasks: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let shared = start(config);
+    let shared = start(config, tasks);
     let mut handles: Vec<_> = (0..tasks)
         .map(|task| {
             let mut worker = Worker::new(config, task, &shared);
@@ -212,7 +228,7 @@ pub async fn run_tasks<B: Backend>(
                         break;
                     };
                     let sent = Instant::now();
-                    backend.call(access, &worker.ids, &mut worker.rows).await;
+                    backend.call(access, &worker.keys, &mut worker.rows).await;
                     worker.done(access, due, sent);
                 }
             })
@@ -243,7 +259,7 @@ pub fn run_threads<B: BlockingBackend>(
     threads: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let shared = start(config);
+    let shared = start(config, threads);
     let mut ticker = Ticker::new(&shared.recorder, on_window);
     std::thread::scope(|s| {
         for thread in 0..threads {
@@ -256,7 +272,7 @@ pub fn run_threads<B: BlockingBackend>(
                         break;
                     };
                     let sent = Instant::now();
-                    backend.call(access, &worker.ids, &mut worker.rows);
+                    backend.call(access, &worker.keys, &mut worker.rows);
                     worker.done(access, due, sent);
                 }
             });
@@ -287,6 +303,7 @@ fn finish(ticker: Ticker<'_>, shared: &Shared, abandoned: usize) -> Run {
             rate: schedule.rate(),
             unsent: schedule.unsent(timeline.measure),
         }),
+        ledger: shared.ledger.clone(),
     }
 }
 
@@ -298,7 +315,9 @@ struct Worker {
     /// The shard an OS-thread caller records into; tasks, which move between threads,
     /// record into their current thread's.
     shard: Option<Arc<Shard>>,
-    ids: Vec<u64>,
+    /// Under `--verify`: the log of the keys this caller owns (and alone writes).
+    log: Option<Arc<Mutex<TaskLog>>>,
+    keys: Keys,
     rows: Vec<Row>,
     end: Instant,
     now: Instant,
@@ -313,25 +332,33 @@ impl Worker {
             recorder: shared.recorder.clone(),
             schedule: shared.schedule.clone(),
             shard: None,
-            ids: Vec::with_capacity(batch),
+            log: shared.ledger.as_ref().map(|ledger| ledger.log(index)),
+            keys: Keys::with_capacity(batch),
             rows: Vec::with_capacity(batch),
             now: Instant::now(),
         }
     }
 
-    /// The next call's access (its ids in `self.ids`), or `None` once the run has ended;
+    /// The next call's access (its keys in `self.keys`), or `None` once the run has ended;
     /// in an open loop, `due` is the call the schedule released (`None`: the run ended).
     fn next(&mut self, due: Option<Instant>) -> Option<Access> {
         if self.now >= self.end || (self.schedule.is_some() && due.is_none()) {
             return None;
         }
         self.rows.clear();
-        Some(self.picker.next(&mut self.ids))
+        let access = self.picker.next(&mut self.keys.ids);
+        if let Some(log) = &self.log {
+            lock(log).claim(access, &mut self.keys);
+        }
+        Some(access)
     }
 
     /// Records the call sent at `sent`, due at `due` in an open loop.
     fn done(&mut self, access: Access, due: Option<Instant>, sent: Instant) {
         self.now = Instant::now();
+        if let Some(log) = &self.log {
+            lock(log).settle(access, &self.keys, &self.rows);
+        }
         let call = Call {
             access,
             response: self.now - due.unwrap_or(sent),

@@ -143,7 +143,7 @@ impl Pending {
 }
 
 /// Locks, ignoring poisoning: a panicking task leaves counts that are still counts.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

@@ -1,5 +1,6 @@
 //! Loading the key space before a run (`--seed`): every key written once, in batches, with
-//! the values the run's reads are checked against, so a seeded run reads no misses. The
+//! the values the run's reads are checked against (under `--verify`, version 0), so a
+//! seeded run reads no misses. The
 //! phase is timed like a run (each batch call's latency, the keys per second), so its
 //! figures are reported beside the run's.
 
@@ -11,10 +12,10 @@ use tokio::task::JoinSet;
 
 use aerospike_core::Client;
 
-use super::{AsyncClient, Backend, Config, SeedError};
+use super::{AsyncClient, Backend, Config, Keys, SeedError};
 use crate::stats::{Call, Figures, Tally};
-use crate::workload::Access;
 use crate::workload::keys::Sequence;
+use crate::workload::{Access, Workload};
 
 const TASKS: usize = 16;
 const BATCH: usize = 100;
@@ -31,17 +32,19 @@ pub async fn seed_client(
         client: client.clone(),
         calls: config.calls(),
     });
-    seed(backend, config.workload.keys, on_progress).await
+    seed(backend, &config.workload, on_progress).await
 }
 
-/// Writes keys `0..keys` once through `backend`, telling `on_progress` how many are done
-/// every 100 ms and at the end, and returns the phase's figures (one write call per batch).
-/// Fails, naming the failures, if any key was not written.
+/// Writes `workload`'s keys once through `backend` (stamped with version 0 under
+/// `--verify`), telling `on_progress` how many are done every 100 ms and at the end, and
+/// returns the phase's figures (one write call per batch). Fails, naming the failures, if
+/// any key was not written.
 pub async fn seed<B: Backend>(
     backend: Arc<B>,
-    keys: u64,
+    workload: &Workload,
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<Figures, SeedError> {
+    let (keys, verify) = (workload.keys, workload.verify);
     let sequence = Arc::new(Sequence::default());
     let done = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -49,20 +52,23 @@ pub async fn seed<B: Backend>(
     for _ in 0..TASKS {
         let (backend, sequence, done) = (backend.clone(), sequence.clone(), done.clone());
         tasks.spawn(async move {
-            let (mut ids, mut rows, mut tally) = (Vec::new(), Vec::new(), Tally::default());
+            let (mut batch, mut rows, mut tally) = (Keys::default(), Vec::new(), Tally::default());
             while let Some(range) = sequence.take(keys, BATCH) {
-                ids.clear();
-                ids.extend(range);
+                batch.ids.clear();
+                batch.ids.extend(range);
+                if verify {
+                    batch.versions.resize(batch.ids.len(), 0);
+                }
                 rows.clear();
                 let sent = Instant::now();
-                backend.call(Access::Write, &ids, &mut rows).await;
+                backend.call(Access::Write, &batch, &mut rows).await;
                 let call = Call {
                     access: Access::Write,
                     response: sent.elapsed(),
                     service: None,
                 };
                 tally.record(call, &rows);
-                done.fetch_add(ids.len() as u64, Ordering::Relaxed);
+                done.fetch_add(batch.ids.len() as u64, Ordering::Relaxed);
             }
             tally
         });
@@ -95,7 +101,7 @@ pub async fn seed<B: Backend>(
 mod tests {
     use super::*;
     use crate::driver::{Calls, Policies, Ready};
-    use crate::workload::{Workload, WriteKind};
+    use crate::workload::WriteKind;
 
     #[tokio::test]
     async fn the_phase_counts_every_key_and_times_every_call() {
@@ -104,7 +110,11 @@ mod tests {
             workload: Workload::default(),
         };
         let mut last = 0;
-        let figures = seed(Arc::new(Ready { calls }), 1_050, &mut |n| last = n)
+        let workload = Workload {
+            keys: 1_050,
+            ..Workload::default()
+        };
+        let figures = seed(Arc::new(Ready { calls }), &workload, &mut |n| last = n)
             .await
             .unwrap();
         assert_eq!((last, figures.writes, figures.ops), (1_050, 1_050, 1_050));

@@ -634,6 +634,26 @@ mod tests {
         assert!(diff.render().contains("| p99 "), "{}", diff.render());
     }
 
+    /// A `--verify` run's result holds a `verify` block and the `verify` knob: two of them
+    /// compare; against a run without, the knob refuses them unless forced.
+    #[test]
+    fn verified_runs_compare_with_each_other_and_with_force() {
+        let mut verified = result(&STEADY, 1, 4);
+        verified["knobs"]["verify"] = true.into();
+        verified["verify"] = json!({ "keys_checked": 1000, "lost_writes": 0, "stale_reads": 0,
+                                     "unexpected": 0, "unverified": 0 });
+        assert!(diff("verified", &verified, &verified, false).is_ok());
+        let plain = result(&STEADY, 1, 4);
+        let refused = diff("verified-plain", &plain, &verified, false).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("verify=(absent) vs verify=true"),
+            "{refused}"
+        );
+        assert!(diff("verified-plain", &verified, &plain, true).is_ok());
+    }
+
     #[test]
     fn differing_runs_are_refused_unless_forced() {
         let a = result(&STEADY, 1, 16);

@@ -15,6 +15,7 @@ use crate::files::{WriteError, write_atomically};
 use crate::meta::Fingerprint;
 use crate::op_counters::OpCounters;
 use crate::stats::{Figures, Percentiles};
+use crate::verify::Findings;
 use crate::workload::Workload;
 
 /// Every knob of a run.
@@ -178,6 +179,9 @@ pub struct Document<'a> {
     pub knobs: &'a Knobs,
     /// `null` when the run did not seed.
     pub seed: Option<&'a Seeding>,
+    /// What `--verify` found; absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<&'a Findings>,
     pub outcome: &'a Outcome,
     pub seconds: &'a [Figures],
 }
@@ -275,6 +279,7 @@ mod tests {
             fingerprint: &fp,
             knobs: &knobs,
             seed: Some(&seeding),
+            verify: None,
             outcome: &outcome,
             seconds: &[],
         };
@@ -296,6 +301,35 @@ mod tests {
         );
         assert_eq!(back["knobs"]["max_conns_per_node"], 256);
         assert_eq!(back["outcome"]["mismatches"], 0);
+        assert!(back.get("verify").is_none() && back["knobs"].get("verify").is_none());
+        let found = Findings {
+            keys_checked: 10,
+            lost_writes: 1,
+            ..Findings::default()
+        };
+        let verified = Knobs::of_workload(Workload {
+            verify: true,
+            ..Workload::default()
+        });
+        let doc = Document {
+            knobs: &verified,
+            verify: Some(&found),
+            ..doc
+        };
+        write(&path, &doc).unwrap();
+        let back: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(back["knobs"]["verify"], true);
+        let block = &back["verify"];
+        for (field, n) in [
+            ("keys_checked", 10),
+            ("lost_writes", 1),
+            ("stale_reads", 0),
+            ("unexpected", 0),
+            ("unverified", 0),
+        ] {
+            assert_eq!(block[field], n, "{field} in {block}");
+        }
         assert!(!dir.join("nested/r.json.partial").exists());
         std::fs::remove_dir_all(dir).unwrap();
         assert!(

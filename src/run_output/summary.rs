@@ -8,10 +8,16 @@ use crate::driver::Mode;
 use crate::driver::bare::Bare;
 use crate::faults::Effect;
 use crate::stats::{Figures, Percentiles};
+use crate::verify::Findings;
 
 /// The summary block (several lines, ending with a newline); `seed` is the seeding
-/// phase's figures, when the run seeded.
-pub fn block(knobs: &Knobs, outcome: &Outcome, seed: Option<&Seeding>) -> String {
+/// phase's figures, when the run seeded, and `verify` what `--verify` found.
+pub fn block(
+    knobs: &Knobs,
+    outcome: &Outcome,
+    seed: Option<&Seeding>,
+    verify: Option<&Findings>,
+) -> String {
     let f = &outcome.figures;
     let mut out = String::from("---- summary ----\n");
     let mut row = |name: &str, value: String| {
@@ -77,6 +83,9 @@ pub fn block(knobs: &Knobs, outcome: &Outcome, seed: Option<&Seeding>) -> String
     }
     for effect in &outcome.faults {
         row("fault", fault(effect));
+    }
+    if let Some(found) = verify {
+        row("verify", verified(found));
     }
     let cpu = latency(outcome.cpu_ns_per_op as u64);
     match knobs.self_overhead {
@@ -144,6 +153,22 @@ fn fault(effect: &Effect) -> String {
         match failures.is_empty() {
             true => "none".to_string(),
             false => failures.join(", "),
+        }
+    )
+}
+
+/// The `--verify` row: keys read back and what was wrong, each count named as in the JSON.
+fn verified(found: &Findings) -> String {
+    format!(
+        "{} keys read back: lost_writes {}, stale_reads {}, unexpected {}, unverified {}{}",
+        found.keys_checked,
+        found.lost_writes,
+        found.stale_reads,
+        found.unexpected,
+        found.unverified,
+        match found.clean() {
+            true => " (no acknowledged write lost)",
+            false => "",
         }
     )
 }
@@ -224,7 +249,7 @@ fn what_ran(knobs: &Knobs, row: &mut impl FnMut(&str, String)) {
             w.object,
             w.batch_size,
             if knobs.seeded { ", seeded" } else { "" }
-        ),
+        ) + verify_split(knobs),
     );
     row(
         "measured",
@@ -244,7 +269,7 @@ pub fn heading(knobs: &Knobs) -> String {
     };
     let w = &knobs.workload;
     format!(
-        "running {}: {} over {} keys in {}, {} keys, {} for {:.0} s after {:.0} s warm-up{overhead}",
+        "running {}: {} over {} keys in {}, {} keys, {} for {:.0} s after {:.0} s warm-up{overhead}{}",
         load(knobs),
         w.mix,
         w.keys,
@@ -252,8 +277,17 @@ pub fn heading(knobs: &Knobs) -> String {
         w.keys_dist,
         calls(knobs),
         knobs.duration_s,
-        knobs.warmup_s
+        knobs.warmup_s,
+        verify_split(knobs)
     )
+}
+
+/// Under `--verify`, how the keys are written: the numbers are of that workload.
+fn verify_split(knobs: &Knobs) -> &'static str {
+    match knobs.workload.verify {
+        true => ", verified (each key written by one task)",
+        false => "",
+    }
 }
 
 /// `namespace.set`, or the namespace alone for keys in no set.
@@ -354,7 +388,7 @@ mod tests {
         };
         let mut outcome = outcome();
         outcome.faults = vec![hang, unseen];
-        let block = block(&knobs(Workload::default()), &outcome, None);
+        let block = block(&knobs(Workload::default()), &outcome, None, None);
         assert!(block.contains(
             "fault       5s:1:hang:5s: seen within 1.0 s, recovered after 6.0 s; worst p99 250.0ms; failures: timeout 48; retries 3"
         ), "{block}");
@@ -362,6 +396,40 @@ mod tests {
             block.contains("fault       2s:0:drop: no effect seen in any window"),
             "{block}"
         );
+    }
+
+    #[test]
+    fn a_verified_run_gets_a_row_with_every_count() {
+        let verified = knobs(Workload {
+            verify: true,
+            ..Workload::default()
+        });
+        let found = Findings {
+            keys_checked: 1000,
+            lost_writes: 2,
+            stale_reads: 1,
+            unexpected: 0,
+            unverified: 3,
+        };
+        let shown = block(&verified, &outcome(), None, Some(&found));
+        assert!(
+            shown.contains(
+                "verify      1000 keys read back: lost_writes 2, stale_reads 1, unexpected 0, unverified 3\n"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("verified (each key written by one task)"),
+            "{shown}"
+        );
+        let clean = Findings {
+            keys_checked: 1000,
+            ..Findings::default()
+        };
+        let shown = block(&verified, &outcome(), None, Some(&clean));
+        assert!(shown.contains("(no acknowledged write lost)"), "{shown}");
+        let plain = block(&knobs(Workload::default()), &outcome(), None, None);
+        assert!(!plain.contains("verif"), "{plain}");
     }
 
     #[test]
@@ -404,7 +472,7 @@ mod tests {
             object: "I,B:10".parse().unwrap(),
             ..Workload::default()
         });
-        let block = block(&batched, &outcome(), Some(&seed));
+        let block = block(&batched, &outcome(), Some(&seed), None);
         assert!(
             block.contains("seeding     1000 keys in 0.25 s, TPS 4000"),
             "{block}"
@@ -414,7 +482,7 @@ mod tests {
             "{block}"
         );
         assert!(block.contains("object I8,B10, batch 4"), "{block}");
-        let single = super::block(&knobs(Workload::default()), &outcome(), None);
+        let single = super::block(&knobs(Workload::default()), &outcome(), None, None);
         assert!(
             !single.contains("seeding") && single.contains("\nread        TPS"),
             "{single}"

@@ -13,6 +13,9 @@ use aerospike_core::{ClientResultCode, Error, ErrorKind, ResultCode};
 pub enum Row {
     /// A read that found the value written for its key.
     Hit,
+    /// Under `--verify`: a read that found the values written for its key, stamped with
+    /// this version; counted as a hit.
+    Versioned(u64),
     /// A read that found a different value: an integrity failure.
     Mismatch,
     /// A read of a key with no record.
@@ -103,7 +106,7 @@ impl Counts {
 
     pub fn add(&mut self, row: Row) {
         match row {
-            Row::Hit => self.reads += 1,
+            Row::Hit | Row::Versioned(_) => self.reads += 1,
             Row::Mismatch => {
                 self.reads += 1;
                 self.mismatches += 1;
@@ -157,7 +160,7 @@ mod tests {
     #[test]
     fn misses_are_successful_reads_and_failures_are_named() {
         let mut a = Counts::default();
-        for row in [Row::Hit, Row::Miss, Row::Mismatch, Row::Written] {
+        for row in [Row::Hit, Row::Versioned(3), Row::Miss, Row::Mismatch] {
             a.add(row);
         }
         a.add(Row::Failed(Failure::Timeout));
@@ -166,7 +169,8 @@ mod tests {
         b.add(Row::Failed(Failure::Server(ResultCode::KeyExistsError)));
         b.add(Row::Failed(Failure::NoMoreConnections));
         a.merge(&b);
-        assert_eq!((a.ops(), a.reads, a.misses, a.mismatches), (4, 3, 1, 1));
+        a.add(Row::Written);
+        assert_eq!((a.ops(), a.reads, a.misses, a.mismatches), (5, 4, 1, 1));
         assert_eq!((a.timeouts, a.errors), (1, 3));
         let names: Vec<_> = a.failures().into_iter().collect();
         assert_eq!(

@@ -17,6 +17,10 @@ use super::{ObjectSpec, WorkloadError};
 /// The most bins a run writes to each key.
 pub const MAX_BINS: usize = 16;
 
+/// The bin a `--verify` write stamps with its version (an integer): not a `b<i>` name, so
+/// [`Objects::matches`] leaves it to the verification.
+pub const VERSION_BIN: &str = "ver";
+
 /// Bin `i`'s name.
 const NAMES: [&str; MAX_BINS] = [
     "b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14",
@@ -71,6 +75,13 @@ impl Objects {
             1 => RecordBins::One([bins.next().expect("one spec")]),
             _ => RecordBins::Many(bins.collect()),
         }
+    }
+
+    /// The bins a `--verify` write of key `id` carries: its values and `version`.
+    pub fn stamped(&self, id: u64, version: u64) -> RecordBins {
+        let values = self.values(id).map(|(name, value)| Bin::new(name, value));
+        let version = Bin::new(VERSION_BIN, Value::Int(version as i64));
+        RecordBins::Many(values.chain([version]).collect())
     }
 
     /// Whether the bins `found` hold every one of this list's values for key `id`; other
@@ -201,6 +212,15 @@ mod tests {
         assert_eq!(names, ["b0", "b1", "b2"]);
         assert_eq!(bins[0].value, Value::Int(7));
         assert!(matches!(Objects::default().bins(7), RecordBins::One(_)));
+        let stamped = objects.stamped(7, 42);
+        assert!(
+            objects.matches(7, owned(&stamped)),
+            "the version is not a value bin"
+        );
+        assert_eq!(
+            (stamped[3].name.as_str(), &stamped[3].value),
+            (VERSION_BIN, &Value::Int(42))
+        );
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct Workload {
     pub object: Objects,
     pub keys_dist: KeyDist,
     pub batch_size: usize,
+    /// `--verify`: every write also stamps its version in [`bins::VERSION_BIN`], and reads
+    /// report the version they found (see `crate::verify`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub verify: bool,
 }
 
 impl Default for Workload {
@@ -68,6 +72,7 @@ impl Default for Workload {
             object: Objects::default(),
             keys_dist: KeyDist::default(),
             batch_size: 1,
+            verify: false,
         }
     }
 }
@@ -106,6 +111,12 @@ impl Workload {
             });
         }
         Ok(())
+    }
+
+    /// The most keys one call may carry: [`MAX_BATCH`], fewer when their values would make
+    /// the call larger than [`MAX_CALL_BYTES`] (at least one).
+    pub fn keys_per_call(&self) -> usize {
+        (MAX_CALL_BYTES / self.object.size().max(1)).clamp(1, MAX_BATCH)
     }
 
     /// Task `task`'s source of calls; tasks of one run share `sequence`.

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aerobench::driver::{Backend, BlockingBackend};
+use aerobench::driver::{Backend, BlockingBackend, Keys};
 use aerobench::files::write_atomically;
 use aerobench::op_counters::{self, OpCounters, Reading, Syscalls};
 use aerobench::stats::Row;
@@ -57,16 +57,16 @@ pub struct Hooked<B> {
 }
 
 impl<B: Backend> Backend for Hooked<B> {
-    async fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+    async fn call(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>) {
         self.hook.run();
-        self.inner.call(access, ids, rows).await
+        self.inner.call(access, keys, rows).await
     }
 }
 
 impl<B: BlockingBackend> BlockingBackend for Hooked<B> {
-    fn call(&self, access: Access, ids: &[u64], rows: &mut Vec<Row>) {
+    fn call(&self, access: Access, keys: &Keys, rows: &mut Vec<Row>) {
         self.hook.run();
-        self.inner.call(access, ids, rows)
+        self.inner.call(access, keys, rows)
     }
 }
 

@@ -15,6 +15,8 @@ pub mod rc {
     pub const GENERATION: u8 = 3;
     pub const PARAMETER: u8 = 4;
     pub const KEY_EXISTS: u8 = 5;
+    /// A transaction dropped unapplied because its deadline passed before it was served.
+    pub const TIMEOUT: u8 = 9;
     pub const BIN_TYPE: u8 = 12;
     pub const RECORD_TOO_BIG: u8 = 13;
     pub const UNSUPPORTED_FEATURE: u8 = 16;

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -147,16 +147,19 @@ impl NodeFaults {
         Duration::from_nanos(self.delay_ns.load(Relaxed))
     }
 
-    /// Returns once the node is not hung (at once, usually).
-    pub(crate) async fn while_hung(&self) {
+    /// Returns once the node is not hung (at once, usually, with `None`); after a wait, the
+    /// instant it started, so a held request's age is known.
+    pub(crate) async fn while_hung(&self) -> Option<Instant> {
         if !self.hung.load(Relaxed) {
-            return;
+            return None;
         }
+        let since = Instant::now();
         let mut resumed = self.resumed.subscribe();
         while self.hung.load(Relaxed) {
             // The sender lives as long as `self`, so `changed` cannot fail here.
             let _ = resumed.changed().await;
         }
+        Some(since)
     }
 
     /// The result code this request is to fail with, if it falls in the asked share:
@@ -232,9 +235,11 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished());
         faults.heal();
-        tokio::time::timeout(Duration::from_secs(5), waiting)
+        let held = tokio::time::timeout(Duration::from_secs(5), waiting)
             .await
             .expect("released within 5 s")
             .unwrap();
+        assert!(held.is_some(), "it says it held the request");
+        assert_eq!(faults.while_hung().await, None, "not hung: no wait");
     }
 }

@@ -29,7 +29,7 @@ pub mod store;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
 use tokio::sync::watch;
@@ -207,11 +207,9 @@ impl Shared {
         }
     }
 
-    /// Returns once `node` is not hung.
-    async fn while_hung(&self, node: usize) {
-        if let Some(faults) = self.faults.get(node) {
-            faults.while_hung().await;
-        }
+    /// Returns once `node` is not hung: when it waited, with the instant it started to.
+    async fn while_hung(&self, node: usize) -> Option<Instant> {
+        self.faults.get(node)?.while_hung().await
     }
 
     /// The result code `node` is to fail this request with, if it was given errors.

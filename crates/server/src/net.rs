@@ -132,12 +132,22 @@ async fn serve_frames(
                 Err(_) => return Err(ConnectionError::SlowBody(BODY_TIMEOUT)),
             }
         }
-        // A hung node has read the request and never answers it.
-        shared.while_hung(node).await;
+        // A hung node has read the request and never answers it; once healed, it drops a
+        // request it held past its deadline instead of applying it.
+        let held = shared.while_hung(node).await;
         // The frame is complete: the server's share of this request starts here.
         let start = Instant::now();
         out.clear();
-        let served = shared.answer(node, proto.msg_type, &input.pending()[8..frame], &mut out);
+        let body = &input.pending()[8..frame];
+        let served = match held.is_some_and(|since| expired(proto.msg_type, body, since)) {
+            true => {
+                bump(&shared.stats.expired, 1);
+                let batch = body.get(1).is_some_and(|info1| info1 & INFO1_BATCH != 0);
+                refusal(batch, rc::TIMEOUT, &mut out);
+                None
+            }
+            false => shared.answer(node, proto.msg_type, body, &mut out),
+        };
         input.consume(frame);
         shared.delay(node).await;
         if stream.write_all(&out).await.is_err() {
@@ -246,10 +256,7 @@ fn command_reply(node: usize, body: &[u8], shared: &Shared, out: &mut Vec<u8>) -
     };
     let batch = msg.header.info1 & INFO1_BATCH != 0;
     if let Some(code) = shared.injected_error(node) {
-        match batch {
-            true => batch::last_message(out, code),
-            false => single_reply(out, |out| refuse(code, 0, out)),
-        }
+        refusal(batch, code, out);
         return None;
     }
     if batch {
@@ -268,6 +275,28 @@ fn command_reply(node: usize, body: &[u8], shared: &Shared, out: &mut Vec<u8>) -
         execute(&command, &shared.store, 0, out);
     });
     Some(Request::Single(command.kind()))
+}
+
+/// Whether the AS_MSG `body`, complete since `since`, has outlived its transaction_ttl
+/// (message header bytes 14..18, in ms; 0 = none). asd drops such a transaction unapplied
+/// and answers TIMEOUT: its client has given up on it, and applying it now could overwrite
+/// a write the client acknowledged since. Only a hang holds a complete request before it is
+/// served here (a slow node delays the reply, after applying), so only held requests are
+/// checked and the usual path reads no extra clock.
+fn expired(msg_type: u8, body: &[u8], since: Instant) -> bool {
+    let ttl_ms = match (msg_type, body.get(14..18)) {
+        (TYPE_MSG, Some(ttl)) => u32::from_be_bytes(ttl.try_into().expect("4 bytes")),
+        _ => 0,
+    };
+    ttl_ms > 0 && since.elapsed() > Duration::from_millis(ttl_ms.into())
+}
+
+/// A message's refusal with `code`: the batch stream's LAST message, or a single reply.
+fn refusal(batch: bool, code: u8, out: &mut Vec<u8>) {
+    match batch {
+        true => batch::last_message(out, code),
+        false => single_reply(out, |out| refuse(code, 0, out)),
+    }
 }
 
 fn batch_reply(node: usize, msg: &Message<'_>, shared: &Shared, out: &mut Vec<u8>) {

@@ -26,6 +26,8 @@ pub struct Stats {
     pub connections: AtomicU64,
     pub refused: AtomicU64,
     pub malformed: AtomicU64,
+    /// Requests a hung node held past their transaction_ttl, dropped unapplied once healed.
+    pub expired: AtomicU64,
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
     /// Record commands (single and batch rows) served per node.
@@ -57,7 +59,7 @@ impl Stats {
 
 impl Stats {
     /// Every counter with its name, in a fixed order.
-    pub fn fields(&self) -> [(&'static str, u64); 15] {
+    pub fn fields(&self) -> [(&'static str, u64); 16] {
         let c = |v: &AtomicU64| v.load(Ordering::Relaxed);
         [
             ("get", c(&self.get)),
@@ -73,6 +75,7 @@ impl Stats {
             ("connections", c(&self.connections)),
             ("refused", c(&self.refused)),
             ("malformed", c(&self.malformed)),
+            ("expired", c(&self.expired)),
             ("bytes_in", c(&self.bytes_in)),
             ("bytes_out", c(&self.bytes_out)),
         ]

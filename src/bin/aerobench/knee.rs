@@ -60,6 +60,11 @@ pub fn main(args: &KneeArgs) -> anyhow::Result<()> {
     if args.run.rate.is_some() || args.run.bare {
         anyhow::bail!("knee chooses the rates and measures the client: drop --rate and --bare");
     }
+    if args.run.verify {
+        anyhow::bail!(
+            "knee runs many steps over the same keys, and --verify checks one run: drop --verify (aerobench run takes it)"
+        );
+    }
     if !args.run.fault.is_empty() || args.run.scenario.is_some() {
         anyhow::bail!(
             "knee measures a healthy cluster: drop --fault and --scenario (aerobench run takes them)"

@@ -22,6 +22,7 @@ use aerobench::run_output::result::{
 use aerobench::run_output::{summary, ticker};
 use aerobench::server::fault::Order;
 use aerobench::stats::Figures;
+use aerobench::verify::{Findings, Ledger, read_back};
 use aerobench::workload::space::RUN;
 use aerobench::workload::{KeyDist, MAX_BATCH, Mix, Objects, Workload};
 use aerospike_core::{ErrorKind, ReadPolicy, ResultCode};
@@ -109,6 +110,14 @@ pub struct RunArgs {
     /// A named fault on node 1 from a third of the measured span for a third of it.
     #[arg(long, value_enum)]
     pub scenario: Option<Scenario>,
+    /// Check that no acknowledged write was lost: seed (implied), stamp every write with
+    /// a version, log each key's last acknowledged one, check every read against it, and
+    /// read every key back after the run (lost_writes, stale_reads, unexpected,
+    /// unverified). Keys are split among the tasks (task t owns the ids ≡ t mod tasks; a
+    /// drawn id becomes the task's own nearest one), so each key has one writer and its
+    /// last acknowledged value is exact, not a guess between concurrent writers.
+    #[arg(long, conflicts_with_all = ["self_overhead", "bare"])]
+    pub verify: bool,
 }
 
 impl RunArgs {
@@ -129,6 +138,7 @@ impl RunArgs {
                 object: self.object,
                 keys_dist: self.keys_dist,
                 batch_size: self.batch_size,
+                verify: self.verify,
             },
             mode: match self.threads {
                 Some(threads) => Mode::Sync { threads },
@@ -166,11 +176,17 @@ impl RunArgs {
                 0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
                 n => n,
             },
-            seeded: self.seed,
+            seeded: self.seeds(),
             self_overhead: self.self_overhead,
             bare: self.bare,
             faults: self.faults(config.duration),
         }
+    }
+
+    /// Whether the key space is written before the run: `--seed`, or `--verify`, whose
+    /// log starts from the seeding's version 0 of every key.
+    fn seeds(&self) -> bool {
+        self.seed || self.verify
     }
 
     /// The `--fault`s, then the `--scenario`'s, for a measured span of `duration`.
@@ -209,12 +225,20 @@ pub fn main(args: &RunArgs) -> anyhow::Result<()> {
         .iter()
         .map(|&fault| Effect::of(fault, &run.seconds, retries.as_deref()))
         .collect();
+    let verify = run
+        .ledger
+        .as_ref()
+        .map(|ledger| session.verify(&config, ledger));
     let seed = session.seeding.as_ref();
-    print!("{}", summary::block(&knobs, &outcome, seed));
+    print!(
+        "{}",
+        summary::block(&knobs, &outcome, seed, verify.as_ref())
+    );
     let document = Document {
         fingerprint: &session.fingerprint,
         knobs: &knobs,
         seed,
+        verify: verify.as_ref(),
         outcome: &outcome,
         seconds: &run.seconds,
     };
@@ -223,12 +247,24 @@ pub fn main(args: &RunArgs) -> anyhow::Result<()> {
         result::default_path(&knobs, SystemTime::now()),
         &document,
     )?;
-    match outcome.figures.mismatches {
-        0 => Ok(()),
-        n => Err(anyhow::anyhow!(
-            "integrity: {n} reads returned a value other than the one written for their key; \
-             re-seed (--seed) if the data came from a run with another object spec"
+    if outcome.figures.mismatches > 0 {
+        anyhow::bail!(
+            "integrity: {} reads returned a value other than the one written for their key; \
+             re-seed (--seed) if the data came from a run with another object spec",
+            outcome.figures.mismatches
+        );
+    }
+    match verify {
+        Some(found) if !found.clean() => Err(anyhow::anyhow!(
+            "verify: {} lost writes, {} stale reads, {} unexpected, {} keys unverified of {} \
+             (see the verify row)",
+            found.lost_writes,
+            found.stale_reads,
+            found.unexpected,
+            found.unverified,
+            found.keys_checked + found.unverified
         )),
+        _ => Ok(()),
     }
 }
 
@@ -294,7 +330,7 @@ impl Session {
             seeding: None,
         };
         session.check_namespace(&config.workload)?;
-        if args.seed {
+        if args.seeds() {
             session.seeding = Some(session.seed(config)?);
         }
         Ok(session)
@@ -339,6 +375,21 @@ impl Session {
                 }))?;
         progress.finish(done);
         Ok(Seeding::of(&figures))
+    }
+
+    /// Reads every key of `ledger` back once the run is over (see `aerobench::verify`),
+    /// saying what from first.
+    fn verify(&self, config: &Config, ledger: &Ledger) -> Findings {
+        let bound = read_back::bound(ledger.keys());
+        println!(
+            "{:<12}reading back {} keys (within {} s) from {}",
+            "verify",
+            ledger.keys(),
+            bound.as_secs(),
+            self.fingerprint
+        );
+        let read = read_back(self.client.clone(), config.workload, ledger, bound);
+        self.runtime.block_on(read)
     }
 
     /// Runs the bare reference loop in the configured mode.
