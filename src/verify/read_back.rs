@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aerospike_core::Client;
+use aerospike_core::policy::AdminPolicy;
 
 use super::{Findings, Ledger, Seen};
 use crate::driver::{AsyncClient, Backend, Calls, DEFAULT_TIMEOUT_MS, Keys, Policies};
@@ -16,6 +17,8 @@ use crate::workload::{Access, Workload};
 const TEND: Duration = Duration::from_secs(1);
 /// The longest wait for the client's cluster view to hold still.
 const SETTLE_BOUND: Duration = Duration::from_secs(5);
+/// The longest wait for the nodes to finish migrating.
+const MIGRATIONS_BOUND: Duration = Duration::from_secs(30);
 /// The pause between rounds, for a node coming back, or the client's error-rate breaker
 /// closing.
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
@@ -35,6 +38,7 @@ pub async fn read_back(
     bound: Duration,
 ) -> Findings {
     settle(&client).await;
+    migrated(&client, workload.namespace).await;
     let backend = AsyncClient {
         client,
         calls: Calls {
@@ -103,5 +107,36 @@ async fn settle(client: &Client) {
             return;
         }
         seen = now;
+    }
+}
+
+/// Waits until every node the client knows answers `cluster-stable` with one cluster key
+/// (asd answers an error while partitions still migrate), at most [`MIGRATIONS_BOUND`]:
+/// read back mid-migration, a node that came back could answer for a key whose newest
+/// version has not reached it yet, and a write would be counted lost that is not.
+async fn migrated(client: &Client, namespace: &str) {
+    let deadline = Instant::now() + MIGRATIONS_BOUND;
+    loop {
+        let nodes = client.nodes();
+        let ask = format!("cluster-stable:size={};namespace={namespace}", nodes.len());
+        let mut keys = Vec::new();
+        for node in &nodes {
+            let answer = node.info(&AdminPolicy::default(), &[ask.as_str()]).await;
+            keys.push(answer.ok().and_then(|mut a| a.swap_remove(&ask)));
+        }
+        let stable = keys
+            .iter()
+            .all(|k| k.as_ref().is_some_and(|k| !k.starts_with("ERROR")) && *k == keys[0]);
+        if stable {
+            return;
+        }
+        if Instant::now() >= deadline {
+            eprintln!(
+                "aerobench: verify: the cluster still migrates after {MIGRATIONS_BOUND:?}; \
+                 reading back anyway (a key not migrated yet reads as lost)"
+            );
+            return;
+        }
+        tokio::time::sleep(RETRY_PAUSE).await;
     }
 }
