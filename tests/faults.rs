@@ -164,15 +164,20 @@ async fn a_killed_node_leaves_and_comes_back_on_restart() {
     }
     server.fault(1, Fault::Restart).unwrap();
     until_nodes(&client, 3).await;
+    serves_its_partitions(&client, &name).await;
+}
+
+/// Writes 100 keys and checks that node `name` served some of them.
+async fn serves_its_partitions(client: &Client, name: &str) {
     let commands = |stats: Vec<(String, HashMap<String, u64>)>| {
         let node = stats.into_iter().find(|(n, _)| *n == name);
         node.expect("back under its own name").1["node_commands"]
     };
-    let before = commands(node_stats(&client).await);
-    put_keys(&client, 100).await;
+    let before = commands(node_stats(client).await);
+    put_keys(client, 100).await;
     assert!(
-        commands(node_stats(&client).await) > before,
-        "it serves its partitions again"
+        commands(node_stats(client).await) > before,
+        "{name} serves its partitions again"
     );
 }
 
@@ -199,16 +204,7 @@ async fn a_node_back_on_another_port_is_found_there() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(!target.hosts.contains(&moved), "{moved} is a new address");
-    let commands = |stats: Vec<(String, HashMap<String, u64>)>| {
-        let node = stats.into_iter().find(|(n, _)| *n == name);
-        node.expect("back under its own name").1["node_commands"]
-    };
-    let before = commands(node_stats(&client).await);
-    put_keys(&client, 100).await;
-    assert!(
-        commands(node_stats(&client).await) > before,
-        "it serves its partitions at {moved}"
-    );
+    serves_its_partitions(&client, &name).await;
 }
 
 /// A hung node, once healed, drops a write it held past its transaction_ttl instead of
