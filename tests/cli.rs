@@ -412,6 +412,10 @@ fn bad_input_is_one_line_naming_the_problem() {
             "the only node cannot be killed",
         ),
         (&["run", "--fault", "1s:2:hang"], "use 0 to 0"),
+        (
+            &["run", "--fault", "1s:0:partition"],
+            "AEROBENCH_CONTAINER_NETWORK=published for partition",
+        ),
         (&["run", "-d", "2", "--scenario", "hung-node"], "use 0 to 0"),
         (
             &["knee", "--sla-p99", "1ms", "--fault", "1s:0:hang"],

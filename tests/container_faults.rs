@@ -2,7 +2,8 @@
 //! factor 2 (`fixtures/aerospike.conf`).
 //!
 //! - `aerobench run --verify --scenario node-loss` and `hung-node` (`docker kill`,
-//!   `docker pause` then `unpause`): the run ends on time, marks each order as it goes out,
+//!   `docker pause` then `unpause`), and a partition (`docker network disconnect` then
+//!   `connect`): the run ends on time, marks each order as it goes out,
 //!   names every failure, reports when the fault showed and whether the run recovered, and
 //!   reads every key back with no acknowledged write lost.
 //! - Ctrl-C in the middle of a hang leaves no container, paused container or network.
@@ -40,19 +41,36 @@ fn docker_lock() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Node 1 of 3 real nodes killed (and left dead), then hung for 3 s: each run of 9 s ends
-/// within a bound against hangs (start-up, seeding, the run and the read-back: not a
-/// performance figure), prints the orders, names every failure, shows the fault, says
-/// whether and when the run came back, and loses no acknowledged write.
+/// Node 1 of 3 real nodes killed (and left dead), hung for 3 s, and cut off its private
+/// network for 3 s (the cluster splits, then merges): each run of 9 s ends within a bound
+/// against hangs (start-up, seeding, the run and the read-back: not a performance figure),
+/// prints the orders, names every failure, shows the fault, says whether and when the run
+/// came back, and loses no acknowledged write.
 #[test]
-fn real_nodes_lost_or_hung_are_reported_and_runs_end_on_time() {
-    if !common::real_image_available("node loss and a hung node on 3 real nodes") {
+fn real_nodes_lost_hung_or_cut_off_are_reported_and_runs_end_on_time() {
+    if !common::real_image_available("node loss, a hung node and a partition on 3 real nodes") {
         return;
     }
     let _lock = docker_lock();
-    for (scenario, orders) in [
-        ("node-loss", &["3.0s kill 1"][..]),
-        ("hung-node", &["3.0s hang 1", "6.0s heal 1"][..]),
+    for (scenario, network, fault, orders) in [
+        (
+            "node-loss",
+            "host",
+            "--scenario=node-loss",
+            &["3.0s kill 1"][..],
+        ),
+        (
+            "hung-node",
+            "host",
+            "--scenario=hung-node",
+            &["3.0s hang 1", "6.0s heal 1"],
+        ),
+        (
+            "partition",
+            "published",
+            "--fault=3s:1:partition:3s",
+            &["3.0s partition 1", "6.0s heal 1"],
+        ),
     ] {
         let dir =
             std::env::temp_dir().join(format!("aerobench-real-{scenario}-{}", std::process::id()));
@@ -61,10 +79,10 @@ fn real_nodes_lost_or_hung_are_reported_and_runs_end_on_time() {
         let started = Instant::now();
         let out = aerobench(
             3,
-            "host",
+            network,
             &["-d", "9", "--warmup", "1", "-k", "2000", "-z", "8"],
         )
-        .args(["--verify", "--timeout-ms", "1000", "--scenario", scenario])
+        .args(["--verify", "--timeout-ms", "1000", fault])
         .args(["--json", json.to_str().unwrap()])
         .output()
         .unwrap();
@@ -172,11 +190,17 @@ fn interrupted_during_a_hang_leaves_nothing_behind() {
     common::assert_nothing_left(&label);
 }
 
-/// `slow` and `errors` on the container target: one line naming the fault and the way out,
-/// before any container starts (no Docker needed to see it).
+/// `slow`, `errors` and `move` on the container target, and `partition` on the host
+/// network: one line naming the fault and the way out, before any container starts (no
+/// Docker needed to see it).
 #[test]
 fn faults_a_real_server_cannot_take_are_refused() {
-    for fault in ["1s:1:slow=5ms", "1s:1:errors=18/50%"] {
+    for (fault, way_out) in [
+        ("1s:1:slow=5ms", "use the embedded target"),
+        ("1s:1:errors=18/50%", "use the embedded target"),
+        ("1s:1:move", "use the embedded target"),
+        ("1s:1:partition", "AEROBENCH_CONTAINER_NETWORK=published"),
+    ] {
         let out = aerobench(3, "host", &["-d", "3", "--fault", fault])
             .output()
             .unwrap();
@@ -184,7 +208,7 @@ fn faults_a_real_server_cannot_take_are_refused() {
         assert!(!out.status.success(), "{fault}");
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
         assert!(
-            stderr.contains(fault) && stderr.contains("use the embedded target"),
+            stderr.contains(fault) && stderr.contains(way_out),
             "{stderr}"
         );
     }

@@ -29,7 +29,7 @@ pub struct FaultSpec {
 }
 
 /// The forms `--fault` takes, for error messages.
-const FORM: &str = "use <at>:<node>:<kind>[:<for>], kind one of kill, restart, move, hang, heal, \
+const FORM: &str = "use <at>:<node>:<kind>[:<for>], kind one of kill, restart, move, hang, partition, heal, \
                     slow=<latency>, errors=<code|device-overload|key-busy>/<percent>%, drop; \
                     e.g. 5s:1:hang:3s";
 
@@ -83,6 +83,7 @@ fn parse_kind(kind: &str) -> Result<Fault, String> {
         ("move", None) => Ok(Fault::Move),
         ("hang", None) => Ok(Fault::Hang),
         ("drop", None) => Ok(Fault::Drop),
+        ("partition", None) => Ok(Fault::Partition),
         ("heal", None) => Ok(Fault::Heal),
         ("slow", Some(delay)) => parse_latency(delay)
             .map(|ns| Fault::Slow(Duration::from_nanos(ns)))
@@ -115,6 +116,7 @@ fn kind_name(kind: Fault) -> String {
         Fault::Move => "move".into(),
         Fault::Hang => "hang".into(),
         Fault::Drop => "drop".into(),
+        Fault::Partition => "partition".into(),
         Fault::Heal => "heal".into(),
         Fault::Slow(delay) => format!("slow={}", short(delay)),
         Fault::Errors { code, percent } => format!("errors={code}/{percent}%"),

@@ -89,4 +89,8 @@ pub enum FaultError {
         "node {0} cannot move: its peers in other processes would not learn its new port (move a node of a single-process cluster)"
     )]
     MoveShared(usize),
+    #[error(
+        "a partition needs a network between the nodes, which one process does not have: use the container target"
+    )]
+    Partition,
 }

@@ -32,6 +32,10 @@ pub enum Fault {
     Errors { code: u8, percent: u8 },
     /// Reset every open connection once; the node keeps serving new ones.
     Drop,
+    /// Cut the node off the network: no client or peer reaches it and it reaches none, so
+    /// the cluster splits; healed, it joins back. A network fault: this server, whose
+    /// nodes share one process and one store, refuses it (containers carry it out).
+    Partition,
     /// Clear hang, slow and errors.
     Heal,
 }
@@ -44,8 +48,8 @@ pub struct Order {
 }
 
 /// The control lines [`Order`] reads, for error messages.
-pub const GRAMMAR: &str =
-    "kill N, restart N, move N, hang N, slow N MICROS, errors N CODE PERCENT, drop N, heal N";
+pub const GRAMMAR: &str = "kill N, restart N, move N, hang N, slow N MICROS, errors N CODE PERCENT, drop N, \
+     partition N, heal N";
 
 impl FromStr for Order {
     type Err = String;
@@ -65,6 +69,7 @@ impl FromStr for Order {
             ["move", _] => Fault::Move,
             ["hang", _] => Fault::Hang,
             ["drop", _] => Fault::Drop,
+            ["partition", _] => Fault::Partition,
             ["heal", _] => Fault::Heal,
             ["slow", _, _] => Fault::Slow(Duration::from_micros(number(2)?)),
             ["errors", _, _, _] => {
@@ -90,6 +95,7 @@ impl fmt::Display for Order {
             Fault::Move => write!(f, "move {node}"),
             Fault::Hang => write!(f, "hang {node}"),
             Fault::Drop => write!(f, "drop {node}"),
+            Fault::Partition => write!(f, "partition {node}"),
             Fault::Heal => write!(f, "heal {node}"),
             Fault::Slow(delay) => write!(f, "slow {node} {}", delay.as_micros()),
             Fault::Errors { code, percent } => write!(f, "errors {node} {code} {percent}"),
@@ -188,6 +194,7 @@ mod tests {
             Fault::Move,
             Fault::Hang,
             Fault::Drop,
+            Fault::Partition,
             Fault::Heal,
             Fault::Slow(Duration::from_micros(2_500)),
             Fault::Errors {

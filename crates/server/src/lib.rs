@@ -392,6 +392,7 @@ impl Server {
             Fault::Slow(delay) => faults.set_delay(delay),
             Fault::Errors { code, percent } => faults.set_errors(code, percent),
             Fault::Drop => node.cuts.send_modify(|n| *n += 1),
+            Fault::Partition => return Err(FaultError::Partition),
             Fault::Heal => faults.heal(),
         }
         Ok(())

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
-use aerobench::cluster::{Error as ClusterError, Kind, Settings, Target, container};
+use aerobench::cluster::{ContainerSpec, Error as ClusterError, Kind, Settings, Target, container};
 use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
 use aerobench::faults::{Effect, FaultSpec, Retries, Scenario, Step, plan};
@@ -20,7 +20,7 @@ use aerobench::run_output::result::{
     self, BareDocument, BareOutcome, Document, Knobs, Outcome, Seeding,
 };
 use aerobench::run_output::{summary, ticker};
-use aerobench::server::fault::Order;
+use aerobench::server::fault::{Fault, Order};
 use aerobench::stats::Figures;
 use aerobench::verify::{Findings, Ledger, read_back};
 use aerobench::workload::space::RUN;
@@ -276,11 +276,20 @@ fn check_faults(faults: &[FaultSpec], duration: Duration) -> anyhow::Result<()> 
     }
     let settings = Settings::from_env()?;
     match settings.kind {
-        Kind::Embedded => {}
+        Kind::Embedded => {
+            if let Some(fault) = faults.iter().find(|f| f.kind == Fault::Partition) {
+                anyhow::bail!(
+                    "--fault {fault}: the embedded server's nodes share one process and no \
+                     network: AEROBENCH_TARGET=container AEROBENCH_CONTAINER_NETWORK=published \
+                     for partition"
+                );
+            }
+        }
         Kind::Container => {
+            let mode = ContainerSpec::from_env()?.network_mode()?;
             if let Some((fault, why)) = faults
                 .iter()
-                .find_map(|f| container::faults::refusal(f.kind).map(|why| (f, why)))
+                .find_map(|f| container::faults::refusal(f.kind, mode).map(|why| (f, why)))
             {
                 anyhow::bail!("--fault {fault}: {why}");
             }

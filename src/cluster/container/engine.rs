@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::errors::Error as DockerError;
-use testcontainers::bollard::models::NetworkCreateRequest;
+use testcontainers::bollard::models::{
+    NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+};
 use testcontainers::bollard::query_parameters::{
     KillContainerOptions, ListContainersOptions, ListNetworksOptions, RemoveContainerOptions,
 };
@@ -156,6 +158,10 @@ pub enum Action {
     /// Freeze every process (the cgroup freezer): sockets stay open, nothing answers.
     Pause,
     Unpause,
+    /// Take it off this network: its address there goes, and every packet to it with it.
+    Disconnect(String),
+    /// Put it back on this network.
+    Connect(String),
 }
 
 impl std::fmt::Display for Action {
@@ -165,6 +171,8 @@ impl std::fmt::Display for Action {
             Action::Start => f.write_str("start"),
             Action::Pause => f.write_str("pause"),
             Action::Unpause => f.write_str("unpause"),
+            Action::Disconnect(network) => write!(f, "network disconnect {network}"),
+            Action::Connect(network) => write!(f, "network connect {network}"),
         }
     }
 }
@@ -183,28 +191,49 @@ pub fn act(container: &str, action: &Action) -> Result<(), Error> {
             Action::Start => docker.start_container(container, None).await,
             Action::Pause => docker.pause_container(container).await,
             Action::Unpause => docker.unpause_container(container).await,
+            Action::Disconnect(network) => {
+                let request = NetworkDisconnectRequest {
+                    container: container.into(),
+                    force: Some(true),
+                };
+                docker.disconnect_network(network, request).await
+            }
+            Action::Connect(network) => {
+                let request = NetworkConnectRequest {
+                    container: container.into(),
+                    ..Default::default()
+                };
+                docker.connect_network(network, request).await
+            }
         };
         done.map_err(failed(what))
     })
 }
 
 /// What the engine says of a container's process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
     pub paused: bool,
     /// Its main process's pid on this host, while it runs.
     pub pid: Option<u32>,
+    /// The networks it is on, by name.
+    pub networks: Vec<String>,
 }
 
 pub fn state(container: &str) -> Result<State, Error> {
     with_engine(|docker| async move {
-        let state = docker
+        let inspected = docker
             .inspect_container(container, None)
             .await
-            .map_err(failed(format!("cannot inspect container {container}")))?
-            .state
+            .map_err(failed(format!("cannot inspect container {container}")))?;
+        let networks = inspected
+            .network_settings
+            .and_then(|n| n.networks)
+            .map(|n| n.into_keys().collect())
             .unwrap_or_default();
+        let state = inspected.state.unwrap_or_default();
         Ok(State {
+            networks,
             paused: state.paused.unwrap_or(false),
             pid: state
                 .pid

@@ -170,7 +170,7 @@ impl ContainerCluster {
         let node = faults::NodeRef {
             container,
             host,
-            network: self.network,
+            network: (self.network == NetworkMode::Published).then_some(self.run.as_str()),
         };
         faults::give(&node, fault)
     }
