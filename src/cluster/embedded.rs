@@ -152,6 +152,15 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
 }
 
+/// Why the embedded server cannot be given `fault`, if it cannot: a partition needs a
+/// network between the nodes, and they share one process (the server refuses it too).
+pub fn refusal(fault: Fault) -> Option<&'static str> {
+    (fault == Fault::Partition).then_some(
+        "the embedded server's nodes share one process and no network: \
+         AEROBENCH_TARGET=container AEROBENCH_CONTAINER_NETWORK=published for partition",
+    )
+}
+
 /// Finds the `aerobench-server` binary: `AEROBENCH_SERVER_BIN`, else beside the running
 /// executable or one directory up (cargo puts tests and benches in `target/<profile>/deps`).
 pub fn locate_binary() -> Result<PathBuf, Error> {

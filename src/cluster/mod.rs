@@ -48,6 +48,21 @@ pub enum Backing {
     Remote,
 }
 
+/// What decides, before anything starts, whether the target `settings` describe can be given
+/// a fault: `Err` for remote nodes, which are not ours to fault; else each fault's refusal,
+/// if the target cannot carry it out.
+pub fn fault_refusal(settings: &Settings) -> Result<impl Fn(Fault) -> Option<&'static str>, Error> {
+    let mode = match settings.kind {
+        Kind::Remote => return Err(Error::FaultsUnsupported(Kind::Remote)),
+        Kind::Container => Some(ContainerSpec::from_env()?.network_mode()?),
+        Kind::Embedded => None,
+    };
+    Ok(move |fault| match mode {
+        Some(mode) => container::faults::refusal(fault, mode),
+        None => embedded::refusal(fault),
+    })
+}
+
 /// A cluster to benchmark, with whatever keeps it alive.
 pub struct Target {
     pub settings: Settings,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
-use aerobench::cluster::{ContainerSpec, Error as ClusterError, Kind, Settings, Target, container};
+use aerobench::cluster::{self, Settings, Target};
 use aerobench::driver::bare::Bare;
 use aerobench::driver::{self, AsyncClient, Config, Mode, Pool, Ready, Run, SyncClient};
 use aerobench::faults::{Effect, FaultSpec, Retries, Scenario, Step, plan};
@@ -20,7 +20,7 @@ use aerobench::run_output::result::{
     self, BareDocument, BareOutcome, Document, Knobs, Outcome, Seeding,
 };
 use aerobench::run_output::{summary, ticker};
-use aerobench::server::fault::{Fault, Order};
+use aerobench::server::fault::Order;
 use aerobench::stats::Figures;
 use aerobench::verify::{Findings, Ledger, read_back};
 use aerobench::workload::space::RUN;
@@ -275,26 +275,12 @@ fn check_faults(faults: &[FaultSpec], duration: Duration) -> anyhow::Result<()> 
         return Ok(());
     }
     let settings = Settings::from_env()?;
-    match settings.kind {
-        Kind::Embedded => {
-            if let Some(fault) = faults.iter().find(|f| f.kind == Fault::Partition) {
-                anyhow::bail!(
-                    "--fault {fault}: the embedded server's nodes share one process and no \
-                     network: AEROBENCH_TARGET=container AEROBENCH_CONTAINER_NETWORK=published \
-                     for partition"
-                );
-            }
-        }
-        Kind::Container => {
-            let mode = ContainerSpec::from_env()?.network_mode()?;
-            if let Some((fault, why)) = faults
-                .iter()
-                .find_map(|f| container::faults::refusal(f.kind, mode).map(|why| (f, why)))
-            {
-                anyhow::bail!("--fault {fault}: {why}");
-            }
-        }
-        Kind::Remote => return Err(ClusterError::FaultsUnsupported(settings.kind).into()),
+    let refusal = cluster::fault_refusal(&settings)?;
+    if let Some((fault, why)) = faults
+        .iter()
+        .find_map(|f| refusal(f.kind).map(|why| (f, why)))
+    {
+        anyhow::bail!("--fault {fault}: {why}");
     }
     plan::check(faults, settings.nodes, duration).map_err(anyhow::Error::msg)
 }
