@@ -47,14 +47,19 @@ impl Spin {
         if ns == 0.0 {
             return Spin::default();
         }
-        let spin = Spin {
-            turns: (ns / ns_per_turn()).round() as u64,
-        };
+        let spin = Spin::lasting(ns, ns_per_turn());
         eprintln!(
             "aerobench: {group}: injecting {ns} ns of busy work per op ({VARIABLE}, a \
              known-change check: these numbers are not the client's)"
         );
         spin
+    }
+
+    /// The spin that lasts `ns` where one turn takes `ns_per_turn`.
+    fn lasting(ns: f64, ns_per_turn: f64) -> Spin {
+        Spin {
+            turns: (ns / ns_per_turn).round() as u64,
+        }
     }
 
     /// Spins; the loop's count lives in a register, so when off this is one compare.
@@ -121,20 +126,15 @@ mod tests {
         assert!(parse("-3", "key").is_err());
     }
 
-    /// The calibrated spin takes about the time asked for (a loose bound: this is a
-    /// shared machine, and the check is that the calibration is not off by a factor).
+    /// The spin asked for is its nanoseconds in calibrated turns, and the calibration is a
+    /// real duration. Whether the spin then takes that long on this shared machine is a
+    /// timing, shown by the known-change compare (README), not asserted here.
     #[test]
-    fn a_spin_takes_about_what_it_was_calibrated_for() {
-        let spin = Spin {
-            turns: (1_000_000.0 / ns_per_turn()) as u64,
-        };
-        let fastest = (0..5)
-            .map(|_| {
-                let start = Instant::now();
-                spin.run();
-                start.elapsed().as_secs_f64() * 1e9
-            })
-            .fold(f64::INFINITY, f64::min);
-        assert!((0.5e6..3e6).contains(&fastest), "{fastest} ns for 1 ms");
+    fn a_spin_is_its_nanoseconds_in_calibrated_turns() {
+        assert_eq!(Spin::lasting(1_000.0, 0.25).turns, 4_000);
+        assert_eq!(Spin::lasting(900.0, 0.3).turns, 3_000);
+        assert_eq!(Spin::lasting(0.1, 0.3).turns, 0, "under half a turn: none");
+        let ns = ns_per_turn();
+        assert!(ns.is_finite() && ns > 0.0, "calibrated {ns} ns per turn");
     }
 }
