@@ -317,6 +317,34 @@ fn bare_runs_count_every_call_and_write_their_result() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A bare run at a rate waits for the same schedule as a run, so the two compare at the
+/// same load: about one second's worth of calls in the one-second measured span (within a
+/// factor of two: the span is slept, not counted), where an unpaced bare loop makes tens
+/// of thousands.
+#[test]
+fn a_bare_run_at_a_rate_keeps_the_schedule() {
+    let dir = scratch("bare-rate");
+    for load in [["-z", "4"], ["--threads", "4"]] {
+        let mut args = vec!["run", "-d", "1", "--warmup", "1", "--bare", "--rate", "400"];
+        args.extend(load);
+        let out = aerobench(&args, 1, &dir);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("open loop at 400 calls/s"), "{stdout}");
+        let ops: u64 = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("ops"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no ops row:\n{stdout}"));
+        assert!(
+            (200..=800).contains(&ops),
+            "{ops} calls at 400/s for 1 s:\n{stdout}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// asbench's workload vocabulary in one run: a set of its own, three bins, zipf keys, and a
 /// seeding phase with figures of its own; then a namespace the cluster lacks, which ends
 /// the run with one line.

@@ -3,7 +3,9 @@
 //! client call but a counter: no latency recording, no result check, no ticker.
 //!
 //! `aerobench run --bare` runs it, so the harness's cost is the ratio of two runs on the
-//! same machine and target. `--self-overhead` (a ready future in place of the client) is
+//! same machine and target. With `--rate` the calls wait for the same schedule as a run's
+//! (the one cost an open loop cannot avoid), so the ratio shows what the harness adds at
+//! a rate, not the wake-ups any paced sender pays. `--self-overhead` (a ready future in place of the client) is
 //! only a lower bound: it cannot show the wake-ups, timers and cache pressure real I/O brings.
 
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use aerospike_core::{Bins, Client, Error, Key, ResultCode};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use super::pace::{Pacer, Schedule};
 use super::{Config, ConfigError, LINGER};
 use crate::cpu;
 use crate::workload::bins::RecordBins;
@@ -57,13 +60,21 @@ pub fn run_tasks(
     config: &Config,
     tasks: usize,
 ) -> Bare {
-    let state = Shared::new(config, tasks);
+    let (state, pacer) = Shared::new(config, tasks);
+    if let Some(pacer) = pacer {
+        runtime.spawn(pacer.run());
+    }
     let handles: Vec<_> = (0..tasks)
         .map(|task| {
             let (client, state) = (client.clone(), state.clone());
             runtime.spawn(async move {
                 let mut draw = Draw::new(&state.config, task);
                 while !state.stop.load(Ordering::Relaxed) {
+                    if let Some(schedule) = &state.schedule
+                        && schedule.next().await.is_none()
+                    {
+                        break;
+                    }
                     let (key, access) = draw.next();
                     let policies = &state.policies;
                     let answer = match access {
@@ -93,13 +104,21 @@ pub fn run_tasks(
 
 /// Runs the bare loop with `threads` OS threads sharing the blocking `client`.
 pub fn run_threads(client: &aerospike_sync::Client, config: &Config, threads: usize) -> Bare {
-    let state = Shared::new(config, threads);
+    let (state, pacer) = Shared::new(config, threads);
+    if let Some(pacer) = pacer {
+        pacer.spawn().expect("the pacer thread starts");
+    }
     std::thread::scope(|s| {
         for thread in 0..threads {
             let state = &state;
             s.spawn(move || {
                 let mut draw = Draw::new(&state.config, thread);
                 while !state.stop.load(Ordering::Relaxed) {
+                    if let Some(schedule) = &state.schedule
+                        && schedule.next_blocking().is_none()
+                    {
+                        break;
+                    }
                     let (key, access) = draw.next();
                     let policies = &state.policies;
                     let answer = match access {
@@ -121,16 +140,27 @@ struct Shared {
     policies: Arc<super::Policies>,
     stop: Arc<AtomicBool>,
     counters: Arc<[Counter]>,
+    /// In an open loop, the calls' schedule (from the start, warm-up included).
+    schedule: Option<Arc<Schedule>>,
 }
 
 impl Shared {
-    fn new(config: &Config, callers: usize) -> Shared {
-        Shared {
+    /// The callers' state, and in an open loop the pacer to start.
+    fn new(config: &Config, callers: usize) -> (Shared, Option<Pacer>) {
+        let now = Instant::now();
+        let end = now + config.warmup + config.duration;
+        let (schedule, pacer) = config
+            .rate
+            .map(|rate| Schedule::start(now, end, rate).expect("the pacer's timer is made"))
+            .unzip();
+        let shared = Shared {
             config: *config,
             policies: Arc::new(config.calls().policies),
             stop: Arc::new(AtomicBool::new(false)),
             counters: (0..callers).map(|_| Counter::default()).collect(),
-        }
+            schedule,
+        };
+        (shared, pacer)
     }
 
     /// Sleeps through the warm-up, reads the counters and CPU time, sleeps through the

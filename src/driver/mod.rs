@@ -6,7 +6,7 @@
 //! and a per-second ticker reports each window as it closes.
 //!
 //! - [`timeline`]: warm-up, windows, end.
-//! - [`pace`]: the open-loop schedule and its pacer thread.
+//! - [`pace`]: the open-loop schedule and its pacer; [`alarm`]: the timer it sleeps on.
 //! - [`recorder`]: per-thread shards the calls are counted into.
 //! - [`schedule`]: the per-second harvest and the CPU-time reads.
 //! - [`backend`]: the client call (async, blocking, or a ready stand-in) and its rows.
@@ -14,6 +14,7 @@
 //! - [`policy`]: timeout and pool knobs.
 //! - [`seed`]: loading the key space before a run.
 
+mod alarm;
 pub mod backend;
 pub mod bare;
 mod error;
@@ -37,7 +38,7 @@ use crate::stats::{Call, Curve, Figures, Row};
 use crate::verify::{Ledger, TaskLog};
 use crate::workload::keys::Sequence;
 use crate::workload::{Access, Picker, Workload};
-use pace::Schedule;
+use pace::{Pacer, Schedule};
 use recorder::{Recorder, Shard, lock};
 use schedule::Ticker;
 use timeline::Timeline;
@@ -180,21 +181,24 @@ pub fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
 
 /// The shared state of a run by `callers` tasks or threads starting now: its recorder,
 /// key sequence, in an open loop its schedule (from the start, warm-up included), and
-/// under `--verify` the callers' logs.
-fn start(config: &Config, callers: usize) -> Shared {
+/// under `--verify` the callers' logs; and in an open loop the pacer to start.
+fn start(config: &Config, callers: usize) -> (Shared, Option<Pacer>) {
     let now = Instant::now();
     let timeline = Timeline::new(now, config.warmup, config.duration);
     let workload = &config.workload;
-    Shared {
-        schedule: config
-            .rate
-            .map(|rate| Schedule::start(now, timeline.end, rate).expect("the pacer thread starts")),
+    let (schedule, pacer) = config
+        .rate
+        .map(|rate| Schedule::start(now, timeline.end, rate).expect("the pacer's timer is made"))
+        .unzip();
+    let shared = Shared {
+        schedule,
         recorder: Arc::new(Recorder::new(timeline)),
         sequence: Arc::new(Sequence::default()),
         ledger: workload
             .verify
             .then(|| Arc::new(Ledger::new(workload.keys, callers))),
-    }
+    };
+    (shared, pacer)
 }
 
 /// What the tasks or threads of one run share.
@@ -213,7 +217,10 @@ pub async fn run_tasks<B: Backend>(
     tasks: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let shared = start(config, tasks);
+    let (shared, pacer) = start(config, tasks);
+    if let Some(pacer) = pacer {
+        tokio::spawn(pacer.run());
+    }
     let mut handles: Vec<_> = (0..tasks)
         .map(|task| {
             let mut worker = Worker::new(config, task, &shared);
@@ -259,7 +266,10 @@ pub fn run_threads<B: BlockingBackend>(
     threads: usize,
     on_window: &mut dyn FnMut(usize, &Figures),
 ) -> Run {
-    let shared = start(config, threads);
+    let (shared, pacer) = start(config, threads);
+    if let Some(pacer) = pacer {
+        pacer.spawn().expect("the pacer thread starts");
+    }
     let mut ticker = Ticker::new(&shared.recorder, on_window);
     std::thread::scope(|s| {
         for thread in 0..threads {

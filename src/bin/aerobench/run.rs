@@ -99,8 +99,9 @@ pub struct RunArgs {
     pub self_overhead: bool,
     /// Run the bare reference instead: the same calls with nothing around them but a
     /// counter (no latency, no checks, no ticker); a normal run's TPS and CPU/op against
-    /// this one's are the harness's cost.
-    #[arg(long, conflicts_with_all = ["self_overhead", "rate", "fault", "scenario"])]
+    /// this one's are the harness's cost. With --rate, the calls wait for the same
+    /// schedule.
+    #[arg(long, conflicts_with_all = ["self_overhead", "fault", "scenario"])]
     pub bare: bool,
     /// A fault for the cluster during the measured span, `<at>:<node>:<kind>[:<for>]`
     /// (repeatable): kind kill, restart, hang, heal, slow=<latency>, errors=<code>/<percent>%
