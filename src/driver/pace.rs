@@ -1,5 +1,5 @@
 //! The open-loop schedule (`--rate`): call `i` is due at `start + i / rate`, whatever the
-//! answers do. A pacer thread releases each call once its instant has passed, and whichever
+//! answers do. A pacer releases each call once its instant has passed, and whichever
 //! task or thread is free takes it. Response times run from the due instant, so a stall
 //! that keeps calls from being sent counts against every call it held back instead of
 //! hiding in fewer, slower calls (coordinated omission).
