@@ -5,8 +5,9 @@
 //! `aerobench run --bare` runs it, so the harness's cost is the ratio of two runs on the
 //! same machine and target. With `--rate` the calls wait for the same schedule as a run's
 //! (the one cost an open loop cannot avoid), so the ratio shows what the harness adds at
-//! a rate, not the wake-ups any paced sender pays. `--self-overhead` (a ready future in place of the client) is
-//! only a lower bound: it cannot show the wake-ups, timers and cache pressure real I/O brings.
+//! a rate, not the wake-ups any paced sender pays. `--self-overhead` (a ready future in
+//! place of the client) is only a lower bound: it cannot show the wake-ups, timers and
+//! cache pressure real I/O brings.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,7 +17,7 @@ use aerospike_core::{Bins, Client, Error, Key, ResultCode};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use super::pace::{Pacer, Schedule};
+use super::pace::{Pacer, Schedule, open_loop};
 use super::{Config, ConfigError, LINGER};
 use crate::cpu;
 use crate::workload::bins::RecordBins;
@@ -148,11 +149,7 @@ impl Shared {
     /// The callers' state, and in an open loop the pacer to start.
     fn new(config: &Config, callers: usize) -> (Shared, Option<Pacer>) {
         let now = Instant::now();
-        let end = now + config.warmup + config.duration;
-        let (schedule, pacer) = config
-            .rate
-            .map(|rate| Schedule::start(now, end, rate).expect("the pacer's timer is made"))
-            .unzip();
+        let (schedule, pacer) = open_loop(config.rate, now, now + config.warmup + config.duration);
         let shared = Shared {
             config: *config,
             policies: Arc::new(config.calls().policies),

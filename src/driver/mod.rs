@@ -186,10 +186,7 @@ fn start(config: &Config, callers: usize) -> (Shared, Option<Pacer>) {
     let now = Instant::now();
     let timeline = Timeline::new(now, config.warmup, config.duration);
     let workload = &config.workload;
-    let (schedule, pacer) = config
-        .rate
-        .map(|rate| Schedule::start(now, timeline.end, rate).expect("the pacer's timer is made"))
-        .unzip();
+    let (schedule, pacer) = pace::open_loop(config.rate, now, timeline.end);
     let shared = Shared {
         schedule,
         recorder: Arc::new(Recorder::new(timeline)),

@@ -58,6 +58,16 @@ pub struct Pacer {
     timer: Timer,
 }
 
+/// In an open loop (a `rate`), the schedule from `start` until `end` and its pacer to run.
+pub fn open_loop(
+    rate: Option<u64>,
+    start: Instant,
+    end: Instant,
+) -> (Option<Arc<Schedule>>, Option<Pacer>) {
+    rate.map(|rate| Schedule::start(start, end, rate).expect("the pacer's timer is made"))
+        .unzip()
+}
+
 impl Schedule {
     /// The schedule, and its pacer to be run with [`Pacer::run`] or [`Pacer::spawn`].
     pub fn start(
@@ -188,13 +198,14 @@ impl Pacer {
     }
 
     /// Paces on a thread of its own with its own reactor, for OS-thread callers.
-    pub fn spawn(self) -> std::io::Result<thread::JoinHandle<()>> {
+    pub fn spawn(self) -> std::io::Result<()> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .build()?;
         thread::Builder::new()
             .name("pacer".into())
             .spawn(move || runtime.block_on(self.run()))
+            .map(drop)
     }
 }
 
