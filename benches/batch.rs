@@ -14,15 +14,16 @@
 //! Read the time per call against `single_op`'s get, and the throughput column as rows per
 //! second: the gap between `n` and `n = 1` per row is what batching saves.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aerospike_core::operations;
 use aerospike_core::{
     BatchOperation, BatchPolicy, BatchReadPolicy, BatchWritePolicy, Bins, ResultCode,
 };
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::layers::{self, NET, or_exit};
 use groups::per_op::Hook;
+use groups::span::Span;
 
 const SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 
@@ -44,12 +45,12 @@ fn rows(kind: &str, n: usize) -> Vec<BatchOperation> {
 async fn timed(mut rows: Vec<BatchOperation>, iters: u64) -> Duration {
     let (client, policy) = (&groups::bench().client, BatchPolicy::default());
     let hook = Hook::current();
-    let start = Instant::now();
+    let span = Span::start();
     for _ in 0..iters {
         hook.run();
         or_exit(client.batch(&policy, &mut rows).await, "batch");
     }
-    let elapsed = start.elapsed();
+    let elapsed = span.stop();
     if let Some(row) = rows
         .iter()
         .find(|row| row.result_code() != Some(ResultCode::Ok))
@@ -66,8 +67,8 @@ fn bench_batch(c: &mut Criterion) {
     for kind in ["read", "write"] {
         for n in SIZES {
             group.throughput(Throughput::Elements(n as u64));
-            group.bench_function(BenchmarkId::new(kind, n), |b| {
-                b.iter_custom(|iters| layers::in_task(runtime, timed(rows(kind, n), iters)))
+            group.bench(format!("{kind}/{n}"), |iters| {
+                layers::in_task(runtime, timed(rows(kind, n), iters))
             });
         }
     }

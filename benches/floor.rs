@@ -20,13 +20,14 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aerobench::server::codec::{self, MsgHeader, ProtoHeader};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::Bench;
 use groups::layers::{self, LAYERS, NET, or_exit};
 use groups::per_op::Hook;
+use groups::span::{self, Span};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Proto header and message header: what the client reads before the rest of a reply.
@@ -151,7 +152,7 @@ async fn timed_tokio(addr: SocketAddr, request: Vec<u8>, iters: u64) -> Duration
     or_exit(stream.set_nodelay(true), "floor: TCP_NODELAY");
     let mut rest = Vec::new();
     let hook = Hook::current();
-    let start = Instant::now();
+    let span = Span::start();
     for _ in 0..iters {
         hook.run();
         or_exit(stream.write_all(&request).await, "floor: write");
@@ -160,7 +161,7 @@ async fn timed_tokio(addr: SocketAddr, request: Vec<u8>, iters: u64) -> Duration
             "floor: read",
         );
     }
-    start.elapsed()
+    span.stop()
 }
 
 fn bench_floor(c: &mut Criterion) {
@@ -180,16 +181,14 @@ fn bench_floor(c: &mut Criterion) {
     let mut group = layers::group(c, "floor", NET);
     group.throughput(Throughput::Elements(1));
     let hook = Hook::current();
-    group.bench_function("std", |b| {
-        b.iter(|| {
+    group.bench("std", |iters| {
+        span::each(iters, || {
             hook.run();
             round_trip(&mut stream, &request, &mut rest)
         })
     });
-    group.bench_function("tokio", |b| {
-        b.iter_custom(|iters| {
-            layers::in_task(&bench.runtime, timed_tokio(addr, request.clone(), iters))
-        })
+    group.bench("tokio", |iters| {
+        layers::in_task(&bench.runtime, timed_tokio(addr, request.clone(), iters))
     });
     group.finish();
 }

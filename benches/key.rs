@@ -10,9 +10,10 @@
 //! Read it as ns per key; compare with a `single_op` get to see the share of a command.
 
 use aerospike_core::{Key, Value};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::layers::{self, CPU, LAYERS};
 use groups::per_op::Hook;
+use groups::span;
 
 fn user_keys() -> [(&'static str, Value); 4] {
     [
@@ -29,27 +30,27 @@ fn bench_key(c: &mut Criterion) {
     let hook = Hook::current();
     for (kind, value) in user_keys() {
         for (set_label, set) in [("set", LAYERS.set), ("no_set", "")] {
-            group.bench_function(format!("{kind}/{set_label}"), |b| {
-                b.iter_batched(
+            group.bench(format!("{kind}/{set_label}"), |iters| {
+                span::batched(
+                    iters,
                     || value.clone(),
                     |value| {
                         hook.run();
                         Key::new(LAYERS.namespace, set, value)
                     },
-                    BatchSize::SmallInput,
                 )
             });
         }
     }
     let digest = layers::key(42).digest();
-    group.bench_function("from_digest/set", |b| {
-        b.iter_batched(
+    group.bench("from_digest/set", |iters| {
+        span::batched(
+            iters,
             || digest,
             |digest| {
                 hook.run();
                 Key::with_digest(LAYERS.namespace, LAYERS.set, None, digest)
             },
-            BatchSize::SmallInput,
         )
     });
     group.finish();

@@ -32,6 +32,7 @@ use aerospike_core::{Bins, Client, ClientPolicy, ReadPolicy, Result};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::layers::{self, LAYERS, NET, or_exit};
 use groups::per_op::Hook;
+use groups::span::Span;
 
 /// `max_conns_per_node` everywhere in this group.
 const MAX_CONNS: usize = 16;
@@ -82,12 +83,12 @@ fn warm_client(pools: u8) -> Arc<Client> {
 
 async fn warm_gets(client: Arc<Client>, iters: u64) -> Duration {
     let (policy, hook) = (ReadPolicy::default(), Hook::current());
-    let start = Instant::now();
+    let span = Span::start();
     for i in 0..iters {
         hook.run();
         or_exit(get(&client, &policy, i).await, "pool: get");
     }
-    start.elapsed()
+    span.stop()
 }
 
 /// Time of the first get on each of `iters` fresh clients.
@@ -113,10 +114,10 @@ async fn first_gets(iters: u64) -> Duration {
                 )
             });
         }
-        let start = Instant::now();
+        let span = Span::start();
         hook.run();
         let result = get(&client, &read, i).await;
-        measured += start.elapsed();
+        measured += span.stop();
         or_exit(result, "pool: first get");
         or_exit(client.close().await, "pool: close");
     }
@@ -175,8 +176,8 @@ fn bench_pool(c: &mut Criterion) {
     let mut group = layers::group(c, "pool", NET);
     group.throughput(Throughput::Elements(1));
     let warm = warm_client(1);
-    group.bench_function("get/warm", |b| {
-        b.iter_custom(|iters| layers::in_task(runtime, warm_gets(warm.clone(), iters)))
+    group.bench("get/warm", |iters| {
+        layers::in_task(runtime, warm_gets(warm.clone(), iters))
     });
 
     group.throughput(Throughput::Elements(TASKS as u64));
@@ -188,21 +189,22 @@ fn bench_pool(c: &mut Criterion) {
         };
         let tally = Arc::new(Tally::default());
         let id = format!("contended/pools/{pools}");
-        group.bench_function(&id, |b| {
-            b.iter_custom(|iters| {
-                layers::time_tasks(runtime, TASKS, |task| {
-                    let (client, tally) = (client.clone(), tally.clone());
-                    async move { tally.gets(&client, task, iters).await }
-                })
+        group.bench(&id, |iters| {
+            layers::time_tasks(runtime, TASKS, |task| {
+                let (client, tally) = (client.clone(), tally.clone());
+                async move { tally.gets(&client, task, iters).await }
             })
         });
         tally.report(&id);
     }
 
     // A client per iteration: few samples keep the group within its time budget.
-    group.throughput(Throughput::Elements(1)).sample_size(10);
-    group.bench_function("get/new_connection", |b| {
-        b.iter_custom(|iters| layers::in_task(runtime, first_gets(iters)))
+    group.throughput(Throughput::Elements(1));
+    group.configure(|group| {
+        group.sample_size(10);
+    });
+    group.bench("get/new_connection", |iters| {
+        layers::in_task(runtime, first_gets(iters))
     });
     group.finish();
 }

@@ -10,9 +10,12 @@
 //!
 //! Read it as ns per draw, next to `single_op` to see what picking a key costs per command.
 
-use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::layers::{self, CPU};
 use groups::per_op::Hook;
+use groups::span;
 use rand::rngs::{SmallRng, StdRng};
 use rand::{Rng, SeedableRng};
 use rand_mt::Mt;
@@ -23,30 +26,32 @@ const KEYS: u32 = 100_000;
 const SEED: u64 = 0x5eed;
 
 /// Times one key-id draw from `rng`.
-fn draw<R: Rng>(b: &mut Bencher<'_>, mut rng: R) {
+fn draw<R: Rng>(iters: u64, rng: &mut R) -> Duration {
     let hook = Hook::current();
-    b.iter(|| {
+    span::each(iters, || {
         hook.run();
         rng.random_range(0..KEYS)
-    });
+    })
 }
 
 fn bench_rng(c: &mut Criterion) {
     let mut group = layers::group(c, "rng", CPU);
     group.throughput(Throughput::Elements(1));
-    group.bench_function("xoshiro256pp", |b| {
-        draw(b, Xoshiro256PlusPlus::seed_from_u64(SEED))
-    });
-    group.bench_function("small_rng", |b| draw(b, SmallRng::seed_from_u64(SEED)));
-    group.bench_function("std_rng", |b| draw(b, StdRng::seed_from_u64(SEED)));
-    group.bench_function("thread_rng", |b| {
+    let mut xoshiro = Xoshiro256PlusPlus::seed_from_u64(SEED);
+    group.bench("xoshiro256pp", |iters| draw(iters, &mut xoshiro));
+    let mut small = SmallRng::seed_from_u64(SEED);
+    group.bench("small_rng", |iters| draw(iters, &mut small));
+    let mut std = StdRng::seed_from_u64(SEED);
+    group.bench("std_rng", |iters| draw(iters, &mut std));
+    group.bench("thread_rng", |iters| {
         let hook = Hook::current();
-        b.iter(|| {
+        span::each(iters, || {
             hook.run();
             rand::rng().random_range(0..KEYS)
         })
     });
-    group.bench_function("mt19937", |b| draw(b, Mt::seed_from_u64(SEED)));
+    let mut mt = Mt::seed_from_u64(SEED);
+    group.bench("mt19937", |iters| draw(iters, &mut mt));
     group.finish();
 }
 

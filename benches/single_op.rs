@@ -15,7 +15,7 @@
 //! own time per get is read from the embedded server and kept for the report
 //! ([`aerobench::server_share`]).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aerospike_core::operations::{self, Operation};
 use aerospike_core::{Bin, Bins, Client, Key, ReadPolicy, Result, WritePolicy};
@@ -23,6 +23,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use groups::layers::{self, LAYERS, NET, or_exit};
 use groups::per_op::Hook;
 use groups::server_share::Probe;
+use groups::span::Span;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -105,10 +106,10 @@ async fn timed_async(op: Op, name: &'static str, iters: u64) -> Duration {
                 "re-writing a record to delete",
             );
         }
-        let start = Instant::now();
+        let span = Span::start();
         hook.run();
         let result = calls.run(client, op, key).await;
-        measured += start.elapsed();
+        measured += span.stop();
         or_exit(result, name);
     }
     measured
@@ -126,10 +127,10 @@ fn timed_blocking(client: &aerospike_sync::Client, op: Op, name: &str, iters: u6
                 "re-writing a record to delete",
             );
         }
-        let start = Instant::now();
+        let span = Span::start();
         hook.run();
         let result = calls.run_blocking(client, op, key);
-        measured += start.elapsed();
+        measured += span.stop();
         or_exit(result, name);
     }
     measured
@@ -147,14 +148,14 @@ fn bench_single_op(c: &mut Criterion) {
     for (op, name) in OPS {
         // The report's waterfall splits the async get's time at the server's own share.
         let probe = (op == Op::Get).then(Probe::start).flatten();
-        group.bench_function(format!("async/{name}"), |b| {
-            b.iter_custom(|iters| layers::in_task(&bench.runtime, timed_async(op, name, iters)))
+        group.bench(format!("async/{name}"), |iters| {
+            layers::in_task(&bench.runtime, timed_async(op, name, iters))
         });
         if let Some(probe) = probe {
             probe.finish();
         }
-        group.bench_function(format!("blocking/{name}"), |b| {
-            b.iter_custom(|iters| timed_blocking(&blocking, op, name, iters))
+        group.bench(format!("blocking/{name}"), |iters| {
+            timed_blocking(&blocking, op, name, iters)
         });
     }
     group.finish();

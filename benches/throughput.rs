@@ -20,12 +20,9 @@ use aerobench::driver::{
 };
 use aerobench::workload::Workload;
 use aerospike_core::Client;
-use criterion::measurement::WallTime;
-use criterion::{
-    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
-};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use groups::Bench;
-use groups::inject;
+use groups::group::Group;
 use groups::per_op::{Hook, Hooked};
 
 /// Measured span of one sample, after its own short warm-up (the client and its pool are
@@ -51,17 +48,18 @@ fn config(mode: Mode, batch_size: usize, timeout_ms: u32) -> Config {
 fn throughput(c: &mut Criterion) {
     let bench = groups::bench();
     seed(bench);
-    inject::arm("throughput");
-    let mut group = c.benchmark_group("throughput");
-    group
-        .throughput(Throughput::Elements(1))
-        .sampling_mode(SamplingMode::Flat)
-        .sample_size(SAMPLES)
-        // Every sample warms itself up; Criterion's warm-up need only run one.
-        .warm_up_time(Duration::from_millis(1))
-        // 1.5 runs' time per sample: Criterion then asks for 2 iterations per sample (one
-        // run either way) instead of warning that 1 does not fit.
-        .measurement_time((SLICE + SLICE_WARMUP) * (SAMPLES as u32 * 3 / 2));
+    let mut group = Group::new(c, "throughput");
+    group.throughput(Throughput::Elements(1));
+    group.configure(|group| {
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(SAMPLES)
+            // Every sample warms itself up; Criterion's warm-up need only run one.
+            .warm_up_time(Duration::from_millis(1))
+            // 1.5 runs' time per sample: Criterion then asks for 2 iterations per sample
+            // (one run either way) instead of warning that 1 does not fit.
+            .measurement_time((SLICE + SLICE_WARMUP) * (SAMPLES as u32 * 3 / 2));
+    });
     for tasks in [1, 32, 256, 512] {
         let config = config(Mode::Async { tasks }, 1, DEFAULT_TIMEOUT_MS);
         async_row(&mut group, &format!("async/{tasks}"), &bench.client, config);
@@ -95,6 +93,9 @@ fn throughput(c: &mut Criterion) {
 
 /// Writes every key once, so reads hit and are checked.
 fn seed(bench: &Bench) {
+    if groups::seeded_already() {
+        return;
+    }
     let config = config(Mode::Async { tasks: 1 }, 1, DEFAULT_TIMEOUT_MS);
     if let Err(e) = bench.runtime.block_on(driver::seed::seed_client(
         &bench.client,
@@ -120,12 +121,7 @@ fn sized_pool_client(bench: &Bench) -> &'static Arc<Client> {
     })
 }
 
-fn async_row(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    id: &str,
-    client: &Arc<Client>,
-    config: Config,
-) {
+fn async_row(group: &mut Group<'_>, id: &str, client: &Arc<Client>, config: Config) {
     let bench = groups::bench();
     let backend = Arc::new(Hooked {
         inner: AsyncClient {
@@ -136,20 +132,18 @@ fn async_row(
     });
     let tasks = config.mode.concurrency();
     let warned = Cell::new(false);
-    group.bench_function(id, |b| {
-        b.iter_custom(|iters| {
-            let run = bench.runtime.block_on(driver::run_tasks(
-                backend.clone(),
-                &config,
-                tasks,
-                &mut |_, _| {},
-            ));
-            time_of(&run, iters, id, &warned)
-        })
+    group.bench(id, |iters| {
+        let run = bench.runtime.block_on(driver::run_tasks(
+            backend.clone(),
+            &config,
+            tasks,
+            &mut |_, _| {},
+        ));
+        time_of(&run, iters, id, &warned)
     });
 }
 
-fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) {
+fn sync_row(group: &mut Group<'_>, id: &str, config: Config) {
     let bench = groups::bench();
     let policy = bench.target.client_policy();
     let client = bench
@@ -165,17 +159,15 @@ fn sync_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) 
     };
     let threads = config.mode.concurrency();
     let warned = Cell::new(false);
-    group.bench_function(id, |b| {
-        b.iter_custom(|iters| {
-            let run = driver::run_threads(&backend, &config, threads, &mut |_, _| {});
-            time_of(&run, iters, id, &warned)
-        })
+    group.bench(id, |iters| {
+        let run = driver::run_threads(&backend, &config, threads, &mut |_, _| {});
+        time_of(&run, iters, id, &warned)
     });
 }
 
 /// The bare reference loop in `config`'s mode, on the harness client (async) or a blocking
 /// client of its own (sync).
-fn bare_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) {
+fn bare_row(group: &mut Group<'_>, id: &str, config: Config) {
     let bench = groups::bench();
     let blocking = matches!(config.mode, Mode::Sync { .. }).then(|| {
         let policy = bench.target.client_policy();
@@ -183,27 +175,25 @@ fn bare_row(group: &mut BenchmarkGroup<'_, WallTime>, id: &str, config: Config) 
         client.unwrap_or_else(|e| groups::exit_with(e))
     });
     let warned = Cell::new(false);
-    group.bench_function(id, |b| {
-        b.iter_custom(|iters| {
-            let bare = match (&blocking, config.mode) {
-                (Some(client), Mode::Sync { threads }) => {
-                    driver::bare::run_threads(client, &config, threads)
-                }
-                (_, mode) => driver::bare::run_tasks(
-                    &bench.runtime,
-                    bench.client.clone(),
-                    &config,
-                    mode.concurrency(),
-                ),
-            };
-            if bare.errors > 0 && !warned.replace(true) {
-                eprintln!(
-                    "aerobench: throughput/{id}: {} of {} calls failed",
-                    bare.errors, bare.ops
-                );
+    group.bench(id, |iters| {
+        let bare = match (&blocking, config.mode) {
+            (Some(client), Mode::Sync { threads }) => {
+                driver::bare::run_threads(client, &config, threads)
             }
-            Duration::from_secs_f64(iters as f64 / bare.tps().max(f64::MIN_POSITIVE))
-        })
+            (_, mode) => driver::bare::run_tasks(
+                &bench.runtime,
+                bench.client.clone(),
+                &config,
+                mode.concurrency(),
+            ),
+        };
+        if bare.errors > 0 && !warned.replace(true) {
+            eprintln!(
+                "aerobench: throughput/{id}: {} of {} calls failed",
+                bare.errors, bare.ops
+            );
+        }
+        Duration::from_secs_f64(iters as f64 / bare.tps().max(f64::MIN_POSITIVE))
     });
 }
 

@@ -23,14 +23,13 @@
 
 use std::future::{Future, ready};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use criterion::measurement::WallTime;
-use criterion::{
-    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
-};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use groups::group::Group;
 use groups::layers::{self, CPU};
 use groups::per_op::Hook;
+use groups::span::Span;
 use tokio::runtime::Runtime;
 use tokio::task::yield_now;
 use tokio::time::timeout;
@@ -47,12 +46,12 @@ where
 {
     let hook = Hook::current();
     layers::in_task(rt, async move {
-        let start = Instant::now();
+        let span = Span::start();
         for _ in 0..iters {
             hook.run();
             black_box(op().await);
         }
-        start.elapsed()
+        span.stop()
     })
 }
 
@@ -61,7 +60,7 @@ where
 async fn sleep_reset(iters: u64) -> Duration {
     let mut sleep = Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
     let hook = Hook::current();
-    let start = Instant::now();
+    let span = Span::start();
     for _ in 0..iters {
         hook.run();
         sleep.as_mut().reset(tokio::time::Instant::now() + TIMEOUT);
@@ -71,45 +70,43 @@ async fn sleep_reset(iters: u64) -> Duration {
             _ = sleep.as_mut() => {}
         }
     }
-    start.elapsed()
+    span.stop()
 }
 
-fn per_call(group: &mut BenchmarkGroup<'_, WallTime>, flavor: &str, rt: &Runtime) {
+fn per_call(group: &mut Group<'_>, flavor: &str, rt: &Runtime) {
     group.throughput(Throughput::Elements(1));
-    group.bench_function(format!("{flavor}/bare"), |b| {
-        b.iter_custom(|iters| timed(rt, iters, || black_box(ready(()))))
+    group.bench(format!("{flavor}/bare"), |iters| {
+        timed(rt, iters, || black_box(ready(())))
     });
-    group.bench_function(format!("{flavor}/timeout_ready"), |b| {
-        b.iter_custom(|iters| timed(rt, iters, || timeout(TIMEOUT, black_box(ready(())))))
+    group.bench(format!("{flavor}/timeout_ready"), |iters| {
+        timed(rt, iters, || timeout(TIMEOUT, black_box(ready(()))))
     });
-    group.bench_function(format!("{flavor}/sleep_reset"), |b| {
-        b.iter_custom(|iters| layers::in_task(rt, sleep_reset(iters)))
+    group.bench(format!("{flavor}/sleep_reset"), |iters| {
+        layers::in_task(rt, sleep_reset(iters))
     });
-    group.bench_function(format!("{flavor}/yield"), |b| {
-        b.iter_custom(|iters| timed(rt, iters, yield_now))
+    group.bench(format!("{flavor}/yield"), |iters| {
+        timed(rt, iters, yield_now)
     });
-    group.bench_function(format!("{flavor}/timeout_pending"), |b| {
-        b.iter_custom(|iters| timed(rt, iters, || timeout(TIMEOUT, yield_now())))
+    group.bench(format!("{flavor}/timeout_pending"), |iters| {
+        timed(rt, iters, || timeout(TIMEOUT, yield_now()))
     });
 }
 
 /// `tasks` tasks each awaiting `op()` once per iteration.
-fn contended<F, Fut>(group: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, name: &str, op: F)
+fn contended<F, Fut>(group: &mut Group<'_>, rt: &Runtime, name: &str, op: F)
 where
     F: Fn() -> Fut + Copy + Send + 'static,
     Fut: Future + Send,
 {
     for tasks in TASKS {
         group.throughput(Throughput::Elements(tasks as u64));
-        group.bench_function(BenchmarkId::new(format!("contended/{name}"), tasks), |b| {
-            b.iter_custom(|iters| {
-                let hook = Hook::current();
-                layers::time_tasks(rt, tasks, move |_| async move {
-                    for _ in 0..iters {
-                        hook.run();
-                        black_box(op().await);
-                    }
-                })
+        group.bench(format!("contended/{name}/{tasks}"), |iters| {
+            let hook = Hook::current();
+            layers::time_tasks(rt, tasks, move |_| async move {
+                for _ in 0..iters {
+                    hook.run();
+                    black_box(op().await);
+                }
             })
         });
     }

@@ -39,6 +39,7 @@ pub mod cluster;
 pub mod compare;
 pub mod cpu;
 pub mod criterion_results;
+pub mod doctor;
 pub mod driver;
 pub mod durations;
 pub mod faults;

@@ -29,16 +29,27 @@ impl CpuSet {
 
     /// The CPUs this process may run on.
     pub fn allowed() -> std::io::Result<CpuSet> {
+        Self::of_process(0)
+    }
+
+    /// The CPUs process `pid` may run on (0: this thread).
+    pub fn of_process(pid: libc::pid_t) -> std::io::Result<CpuSet> {
         // SAFETY: `sched_getaffinity` writes at most `size_of::<cpu_set_t>()` bytes into the
         // set we pass, and `CPU_ISSET` reads it within bounds.
         unsafe {
             let mut set = std::mem::zeroed::<libc::cpu_set_t>();
-            if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            if libc::sched_getaffinity(pid, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             let cpus = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set));
             Ok(CpuSet(cpus.collect()))
         }
+    }
+
+    /// The `k`th of these CPUs (counting round), alone; `None` for an empty set.
+    pub fn nth(&self, k: usize) -> Option<CpuSet> {
+        let cpu = *self.0.get(k % self.0.len().max(1))?;
+        Some(CpuSet(vec![cpu]))
     }
 
     pub fn is_subset(&self, of: &CpuSet) -> bool {
@@ -47,6 +58,30 @@ impl CpuSet {
 
     pub fn overlaps(&self, other: &CpuSet) -> bool {
         self.0.iter().any(|c| other.0.contains(c))
+    }
+
+    pub fn contains(&self, cpu: usize) -> bool {
+        self.0.contains(&cpu)
+    }
+
+    /// How many CPUs the set holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The CPUs in both sets.
+    pub fn intersection(&self, other: &CpuSet) -> CpuSet {
+        CpuSet(
+            self.0
+                .iter()
+                .copied()
+                .filter(|c| other.contains(*c))
+                .collect(),
+        )
     }
 
     /// The kernel's form of this set.

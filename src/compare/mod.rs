@@ -18,9 +18,17 @@
 //!   and Ctrl-C; [`fingerprint`]: the refusal of sides that measured different things.
 
 pub mod client_source;
+pub mod counts;
+pub mod estimate;
 pub mod fingerprint;
+pub mod lockstep;
+pub mod paired;
 pub mod process;
+pub mod protocol;
+pub mod result;
+pub mod shared;
 pub mod side;
+pub mod worker;
 pub mod worktree;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +68,44 @@ pub struct Options {
     pub interleave: Interleave,
     /// More rounds for the benchmarks that got a verdict, before it is given.
     pub confirm: usize,
+    /// Paired workers (the default), or Criterion baselines in rounds.
+    pub method: Method,
+    /// What a paired comparison measures.
+    pub metric: Metric,
+    /// Pairs of workers per benchmark (paired).
+    pub processes: usize,
+    /// Seconds of sampling per pair of workers (paired).
+    pub sample_time: f64,
+    /// Print the paired result as JSON instead of the table.
+    pub json: bool,
+}
+
+/// How the two sides are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Both sides' benchmark code in workers alive at once, sampled in lock-step against
+    /// one shared target ([`lockstep`]).
+    Paired,
+    /// Criterion runs, one process per side and round, saved as baselines.
+    Rounds,
+}
+
+/// What a paired comparison measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Time,
+    Instructions,
+    Both,
+}
+
+impl Metric {
+    pub fn time(self) -> bool {
+        self != Metric::Instructions
+    }
+
+    pub fn instructions(self) -> bool {
+        self != Metric::Time
+    }
 }
 
 /// The unit the sides alternate by.
@@ -96,6 +142,17 @@ pub enum CompareError {
     Keep(#[from] crate::files::WriteError),
     #[error(transparent)]
     Flamegraph(#[from] crate::profile::FlamegraphError),
+    #[error(transparent)]
+    Worker(#[from] worker::WorkerError),
+    #[error(transparent)]
+    Count(#[from] counts::CountError),
+    #[error(transparent)]
+    Target(#[from] crate::cluster::Error),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: crate::files::WriteError,
+    },
 }
 
 impl CompareError {
@@ -105,6 +162,10 @@ impl CompareError {
             CompareError::Git(GitError::Process(p)) => Some(p),
             CompareError::Side(SideError::Process(p)) => Some(p),
             CompareError::Side(SideError::Git(GitError::Process(p))) => Some(p),
+            CompareError::Worker(worker::WorkerError::Process(p)) => Some(p),
+            CompareError::Count(counts::CountError::Worker(worker::WorkerError::Process(p))) => {
+                Some(p)
+            }
             _ => None,
         };
         match process {
@@ -136,6 +197,20 @@ pub fn sides(repo: &Path, options: &Options, cancel: &Cancel) -> Result<[Side; 2
             "--profile-time {} must be at least 1 second (Criterion's minimum)",
             options.profile_time
         )));
+    }
+    if options.processes == 0 {
+        return Err(CompareError::Usage(
+            "--processes 0 runs nothing: give 1 or more".into(),
+        ));
+    }
+    if !(options.sample_time.is_finite() && options.sample_time > 0.0) {
+        return Err(CompareError::Usage(format!(
+            "--sample-time {} must be a positive number of seconds",
+            options.sample_time
+        )));
+    }
+    if options.method == Method::Paired && options.metric.instructions() {
+        counts::check()?;
     }
     if options.rounds == 0 {
         return Err(CompareError::Usage(
@@ -178,7 +253,10 @@ pub fn run(start: &Path, options: &Options, cancel: &Cancel) -> Result<Outcome, 
     let labels = [a.label.clone(), b.label.clone()];
     // Results of an earlier comparison under the same labels would mix into this table.
     forget(&criterion, &labels);
-    let result = measure_and_report(&repo, &work, &criterion, [a, b], options, cancel);
+    let result = match options.method {
+        Method::Rounds => measure_and_report(&repo, &work, &criterion, [a, b], options, cancel),
+        Method::Paired => pair_and_report(&repo, &work, &criterion, [a, b], options, cancel),
+    };
     if let Err(e) = &result {
         // A run stopped half-way leaves half a set of baselines, which is no comparison:
         // none is left to be mistaken for one. (A refused comparison keeps its complete set.)
@@ -275,6 +353,82 @@ fn measure_and_report(
         rows,
         table,
         report,
+    })
+}
+
+/// The paired comparison: both sides built, one shared target started, every benchmark
+/// measured by pairs of workers (and counted), one table and `paired.json`.
+fn pair_and_report(
+    repo: &Path,
+    work: &Path,
+    criterion: &Path,
+    [a, b]: [Side; 2],
+    options: &Options,
+    cancel: &Cancel,
+) -> Result<Outcome, CompareError> {
+    let target_dir = repo.join("target");
+    let built_a = a.build(repo, work, &target_dir, &options.benches, cancel)?;
+    let built_b = b.build(repo, work, &target_dir, &options.benches, cancel)?;
+    let shared = shared::SharedTarget::start()?;
+    eprintln!("compare: both sides measure against {}", shared.fingerprint);
+    let plan = lockstep::Plan {
+        metric: options.metric,
+        processes: options.processes,
+        pacing: paired::Pacing {
+            budget: Duration::from_secs_f64(options.sample_time),
+            ..paired::Pacing::DEFAULT
+        },
+    };
+    let mut measured = vec![];
+    for bench in &options.benches {
+        let ids = built_a.list(bench, options.filter.as_deref(), criterion, cancel)?;
+        let sides = [&built_a, &built_b];
+        measured.extend(lockstep::measure(
+            sides,
+            bench,
+            &ids,
+            &plan,
+            &shared.env,
+            cancel,
+        )?);
+    }
+    let result = result::PairedComparison::of(
+        [&built_a, &built_b],
+        shared.fingerprint.to_string(),
+        &plan,
+        &measured,
+    );
+    let name = format!("compare-{}-{}", a.label, b.label);
+    let out_dir = repo.join("reports").join(&name);
+    let path = out_dir.join("paired.json");
+    let json = serde_json::to_string_pretty(&result).unwrap_or_default();
+    crate::files::write_atomically(&path, json.as_bytes()).map_err(|source| {
+        CompareError::Write {
+            path: path.clone(),
+            source,
+        }
+    })?;
+    let table = result.table();
+    match options.json {
+        true => println!("{json}"),
+        false => {
+            println!();
+            println!("A = {}", result.a.describe());
+            println!("B = {}", result.b.describe());
+            println!("target: {}", result.target);
+            println!("{}", result.method);
+            println!();
+            print!("{table}");
+            println!(
+                "result: {}",
+                path.strip_prefix(repo).unwrap_or(&path).display()
+            );
+        }
+    }
+    Ok(Outcome {
+        rows: vec![],
+        table,
+        report: path,
     })
 }
 

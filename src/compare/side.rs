@@ -216,6 +216,36 @@ impl Built {
         self.invoke(bench, args, criterion_home, &logs, limit, cancel)
     }
 
+    /// A paired comparison's worker of bench target `bench` (not yet started): under
+    /// callgrind when `count_dir` is given (its dumps go there), reaching the comparison's
+    /// shared target through `target_env`.
+    pub fn worker(
+        &self,
+        bench: &str,
+        count_dir: Option<&Path>,
+        target_env: &[(String, String)],
+    ) -> Result<Command, SideError> {
+        let exe = self.exe(bench)?;
+        let mut command = match count_dir {
+            Some(dir) => super::counts::command(exe, dir),
+            None => Command::new(exe),
+        };
+        command
+            .current_dir(self.tree.path())
+            .env("CRITERION_HOME", self.dir.join("criterion"))
+            .env("AEROBENCH_SERVER_BIN", &self.server)
+            .envs(target_env.iter().map(|(k, v)| (k, v)))
+            .envs(self.side.env.iter().map(|(k, v)| (k, v)));
+        Ok(command)
+    }
+
+    fn exe(&self, bench: &str) -> Result<&PathBuf, SideError> {
+        self.benches.get(bench).ok_or_else(|| SideError::Missing {
+            side: self.side.label.clone(),
+            what: format!("bench {bench} (not in --benches)"),
+        })
+    }
+
     /// Runs bench target `bench` with `args`, its stdout and stderr appended to `logs`; a
     /// failure names the bench and shows the end of its stderr.
     fn invoke(
@@ -227,11 +257,7 @@ impl Built {
         limit: Duration,
         cancel: &Cancel,
     ) -> Result<(), SideError> {
-        let exe = self.benches.get(bench).ok_or_else(|| SideError::Missing {
-            side: self.side.label.clone(),
-            what: format!("bench {bench} (not in --benches)"),
-        })?;
-        let mut command = Command::new(exe);
+        let mut command = Command::new(self.exe(bench)?);
         command
             .current_dir(self.tree.path())
             .env("CRITERION_HOME", criterion_home)

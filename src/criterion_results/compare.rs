@@ -26,10 +26,10 @@ const RESAMPLES: usize = 4_000;
 /// The chance that a comparison calls a change anywhere among its benchmarks when there is
 /// none: each interval is widened (Bonferroni) so that all of them together hold at 95%.
 /// At 95% each, a table of 85 benchmarks would show four verdicts for nothing.
-const FAMILY_ERROR: f64 = 0.05;
+pub const FAMILY_ERROR: f64 = 0.05;
 /// The z of 80% power: a true change of the minimum detectable size gets a verdict in four
 /// comparisons out of five.
-const POWER_Z: f64 = 0.84;
+pub const POWER_Z: f64 = 0.84;
 
 /// The smallest change each group is meant to resolve (issue 14's goal): 2% where only
 /// CPU work is timed, 5% where a socket or a server is in the loop.

@@ -9,10 +9,16 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::plan::FaultSpec;
+use crate::server::fault::Fault;
 use crate::stats::Figures;
 
 /// A window is back to normal at this share of the pre-fault TPS, with no failure.
 pub const RECOVERED_SHARE: f64 = 0.9;
+/// After a node is lost for good the run has recovered, at a new level, once every window
+/// to the end (at least [`STEADY_WINDOWS`]) is free of failures and within this share of
+/// their mean TPS: the ceiling moved with the capacity, and the rate is steady at it.
+pub const LEVEL_BAND: f64 = 0.1;
+pub const STEADY_WINDOWS: usize = 2;
 
 /// The effect of one fault.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +32,9 @@ pub struct Effect {
     /// From the fault to the start of the first window after that one that is back to
     /// normal; `None`: not recovered by the end of the run.
     pub recovered_after_s: Option<f64>,
+    /// The mean TPS from recovery to the end over the baseline: about 1 when the run came
+    /// back, less when a lost node took capacity with it; `None` when not recovered.
+    pub level_share: Option<f64>,
     /// The worst p99 of the windows from the fault until recovery (or the end).
     pub worst_p99_ns: u64,
     /// Failures by name over the same windows, timeouts included.
@@ -48,9 +57,10 @@ impl Effect {
                 && baseline_tps.is_none_or(|tps| w.tps >= RECOVERED_SHARE * tps)
         };
         let at = fault.at.as_secs_f64();
+        let lasting = fault.kind == Fault::Kill && fault.for_.is_none();
+        let back = |i: usize| normal(&seconds[i]) || (lasting && steady(&seconds[i..]));
         let detected = (first..seconds.len()).find(|&i| !normal(&seconds[i]));
-        let recovered =
-            detected.and_then(|d| (d + 1..seconds.len()).find(|&i| normal(&seconds[i])));
+        let recovered = detected.and_then(|d| (d + 1..seconds.len()).find(|&i| back(i)));
         let span = first..recovered.unwrap_or(seconds.len());
         let affected = &seconds[span.clone()];
         let mut failures = BTreeMap::new();
@@ -62,11 +72,28 @@ impl Effect {
             baseline_tps,
             detected_after_s: detected.map(|i| (i + 1) as f64 - at),
             recovered_after_s: recovered.map(|i| (i as f64 - at).max(0.0)),
+            level_share: recovered
+                .zip(baseline_tps)
+                .map(|(i, before)| mean_tps(&seconds[i..]) / before.max(1e-9)),
             worst_p99_ns: affected.iter().map(|w| w.latency_ns.p99).max().unwrap_or(0),
             failures,
             retries: retries.map(|r| r.get(span).unwrap_or_default().iter().sum()),
         }
     }
+}
+
+fn mean_tps(windows: &[Figures]) -> f64 {
+    windows.iter().map(|w| w.tps).sum::<f64>() / windows.len().max(1) as f64
+}
+
+/// At least [`STEADY_WINDOWS`] windows, none failing, each within [`LEVEL_BAND`] of their
+/// mean TPS.
+fn steady(windows: &[Figures]) -> bool {
+    let mean = mean_tps(windows);
+    windows.len() >= STEADY_WINDOWS
+        && windows
+            .iter()
+            .all(|w| w.errors + w.timeouts == 0 && (w.tps - mean).abs() <= LEVEL_BAND * mean)
 }
 
 #[cfg(test)]
@@ -123,6 +150,36 @@ mod tests {
         assert_eq!(effect.recovered_after_s, None);
         assert_eq!(effect.worst_p99_ns, 9);
         assert_eq!(effect.retries, None, "the client could not tell");
+    }
+
+    #[test]
+    fn a_node_lost_for_good_recovers_at_a_new_level() {
+        let seconds = [
+            window(900.0, 0, 1),
+            window(300.0, 40, 9),
+            window(610.0, 0, 2),
+            window(600.0, 0, 2),
+            window(590.0, 0, 2),
+        ];
+        let effect = Effect::of("1s:1:kill".parse().unwrap(), &seconds, None);
+        assert_eq!(effect.recovered_after_s, Some(1.0));
+        assert!((effect.level_share.unwrap() - 600.0 / 900.0).abs() < 1e-9);
+        let healed = Effect::of("1s:1:kill:3s".parse().unwrap(), &seconds, None);
+        assert_eq!(
+            healed.recovered_after_s, None,
+            "a kill undone must come back to 90%"
+        );
+        let failing = [
+            window(900.0, 0, 1),
+            window(300.0, 40, 9),
+            window(600.0, 3, 2),
+            window(600.0, 0, 2),
+        ];
+        let effect = Effect::of("1s:1:kill".parse().unwrap(), &failing, None);
+        assert_eq!(
+            effect.recovered_after_s, None,
+            "one window left is not a steady level"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::result::{Knobs, Outcome, Seeding};
 use crate::driver::Mode;
 use crate::driver::bare::Bare;
 use crate::faults::Effect;
+use crate::faults::effect::RECOVERED_SHARE;
 use crate::stats::{Figures, Percentiles};
 use crate::verify::Findings;
 
@@ -135,7 +136,13 @@ fn fault(effect: &Effect) -> String {
     ) {
         (None, _) => "no effect seen in any window".to_string(),
         (Some(d), None) => format!("seen within {d}, not recovered by the end"),
-        (Some(d), Some(r)) => format!("seen within {d}, recovered after {r}"),
+        (Some(d), Some(r)) => match effect.level_share {
+            Some(level) if level < RECOVERED_SHARE => format!(
+                "seen within {d}, recovered after {r}: failures stopped and the rate steady at {:.0}% of before",
+                level * 100.0
+            ),
+            _ => format!("seen within {d}, recovered after {r}"),
+        },
     };
     let failures: Vec<String> = effect
         .failures
@@ -374,6 +381,7 @@ mod tests {
             baseline_tps: Some(1000.0),
             detected_after_s: Some(1.0),
             recovered_after_s: Some(6.0),
+            level_share: Some(1.0),
             worst_p99_ns: 250_000_000,
             failures: [("timeout".to_string(), 48)].into(),
             retries: Some(3),
@@ -386,9 +394,18 @@ mod tests {
             retries: None,
             ..hang.clone()
         };
+        let lost = Effect {
+            fault: "5s:2:kill".parse().unwrap(),
+            level_share: Some(0.67),
+            ..hang.clone()
+        };
         let mut outcome = outcome();
-        outcome.faults = vec![hang, unseen];
+        outcome.faults = vec![hang, unseen, lost];
         let block = block(&knobs(Workload::default()), &outcome, None, None);
+        assert!(
+            block.contains("5s:2:kill: seen within 1.0 s, recovered after 6.0 s: failures stopped and the rate steady at 67% of before"),
+            "{block}"
+        );
         assert!(block.contains(
             "fault       5s:1:hang:5s: seen within 1.0 s, recovered after 6.0 s; worst p99 250.0ms; failures: timeout 48; retries 3"
         ), "{block}");

@@ -6,6 +6,7 @@
 //! always say the same thing. The page is static: inline CSS, no script, no network; links
 //! are relative and only made to files that exist, so it opens from the file system.
 
+mod doctor;
 pub mod plots;
 pub mod waterfall;
 
@@ -77,7 +78,8 @@ pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
     let results = criterion_results::load(&options.criterion_dir, "new");
     let runs = json_files(&options.runs_dir);
     let knees = json_files(&knees_dir(options));
-    if results.is_empty() && runs.is_empty() && knees.is_empty() {
+    let diagnoses = json_files(&doctor::dir(options));
+    if results.is_empty() && runs.is_empty() && knees.is_empty() && diagnoses.is_empty() {
         return Err(SiteError::NoResults(options.criterion_dir.clone()));
     }
     let mut tables = vec![run_table(options)];
@@ -95,6 +97,7 @@ pub fn write(options: &Options) -> Result<PathBuf, SiteError> {
     }
     tables.push(workload_table(options, &runs)?);
     tables.push(knee_table(options, &knees)?);
+    tables.push(doctor::table(options, &diagnoses));
     if let Some((a, b)) = &options.compare {
         tables.push(comparison_table(options, a, b));
     }
@@ -639,6 +642,49 @@ fn markdown(tables: &[Table]) -> String {
 mod tests {
     use super::*;
     use crate::op_counters::Reading;
+
+    #[test]
+    fn a_saved_diagnosis_shows_with_its_ceiling_and_evidence() {
+        let root = std::env::temp_dir().join(format!("aerobench-site-doc-{}", std::process::id()));
+        let options = Options {
+            criterion_dir: root.join("criterion"),
+            runs_dir: root.join("runs"),
+            out_dir: root.join("out"),
+            compare: None,
+        };
+        let finding = |suspect: &str, verdict: &str, evidence: &str| serde_json::json!({"suspect": suspect, "verdict": verdict, "evidence": evidence, "fix": "x"});
+        let diagnosis = serde_json::json!({
+            "schema_version": 1,
+            "fingerprint": {"target": "embedded", "nodes": 1, "network": "loopback", "cpus": "shared", "commit": "abc"},
+            "ceiling": "connection_pool",
+            "findings": [
+                finding("connection_pool", "ruled_in", "256 tasks per node on 16 connections"),
+                finding("failures", "ruled_in", "2% failed"),
+                finding("routing", "ruled_out", "found 1 of 1 nodes"),
+            ],
+        });
+        write_atomically(
+            &doctor::dir(&options).join("d.json"),
+            &serde_json::to_vec(&diagnosis).unwrap(),
+        )
+        .unwrap();
+        write(&options).unwrap();
+        let summary = std::fs::read_to_string(options.out_dir.join("summary.md")).unwrap();
+        let row = summary
+            .lines()
+            .find(|l| l.contains("d.json") || l.contains("| d"))
+            .unwrap();
+        for expected in [
+            "connection_pool",
+            "256 tasks per node on 16 connections",
+            "failures",
+            "commit=abc",
+        ] {
+            assert!(row.contains(expected), "{expected}: {row}");
+        }
+        assert!(!row.contains("found 1 of 1"), "{row}");
+        let _ = std::fs::remove_dir_all(root);
+    }
 
     #[test]
     fn links() {

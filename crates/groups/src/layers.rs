@@ -5,16 +5,17 @@
 use std::fmt::Display;
 use std::future::Future;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use aerospike_core::{Bin, Key, Value, WritePolicy};
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion};
+use criterion::Criterion;
 use tokio::runtime::Runtime;
-use tokio::sync::Barrier;
+use tokio::sync::{mpsc, watch};
 
 use crate as groups;
+use crate::group::Group;
+use crate::span::Span;
 
 /// The groups' records: keys `0..LAYERS.keys` exist before any read is measured.
 pub use aerobench::workload::space::LAYERS;
@@ -38,18 +39,15 @@ pub const NET: Pace = Pace {
 };
 
 /// A benchmark group named for its layer, with the suite's warm-up and `pace`, sized so the
-/// whole suite stays within its time budget on a 2-core machine; arms the group's
-/// [`inject`](crate::inject) knob. 10 000 bootstrap resamples,
-/// a tenth of Criterion's default, which spends seconds per benchmark on analysis and plots
-/// there (most of a `--quick` run); the estimates do not depend on it, only how finely
-/// their confidence bounds are resolved.
-pub fn group<'a>(c: &'a mut Criterion, name: &str, pace: Pace) -> BenchmarkGroup<'a, WallTime> {
-    groups::inject::arm(name);
-    let mut group = c.benchmark_group(name);
-    group
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(pace.measurement)
-        .sample_size(pace.samples);
+/// whole suite stays within its time budget on a 2-core machine.
+pub fn group<'a>(c: &'a mut Criterion, name: &str, pace: Pace) -> Group<'a> {
+    let mut group = Group::new(c, name);
+    group.configure(|group| {
+        group
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(pace.measurement)
+            .sample_size(pace.samples);
+    });
     group
 }
 
@@ -68,12 +66,15 @@ pub fn bin(value: i64) -> Bin {
 }
 
 /// Keys `0..LAYERS.keys`, written once per process through the harness client before the first
-/// read measures them.
+/// read measures them (unless a paired comparison's target already holds them).
 pub fn seeded_keys() -> &'static [Key] {
     static KEYS: OnceLock<Vec<Key>> = OnceLock::new();
     KEYS.get_or_init(|| {
         let bench = groups::bench();
         let keys = keys(0..LAYERS.keys);
+        if groups::seeded_already() {
+            return keys;
+        }
         let policy = WritePolicy::default();
         bench.runtime.block_on(async {
             for key in &keys {
@@ -100,29 +101,37 @@ where
     or_exit(rt.block_on(rt.spawn(routine)), "benchmark task")
 }
 
-/// Wall time for `tasks` tasks to each run `routine(task_index)`, all released at once by a
-/// barrier, so spawning is not timed.
+/// Wall time for `tasks` tasks to each run `routine(task_index)`, from their release to the
+/// last one's end, so spawning is not timed. The clock starts only once every task waits at
+/// the gate: were the tasks released first, on two cores they could run to their end before
+/// the releasing thread is scheduled again to read the clock (which timed nothing at all).
 pub fn time_tasks<F, Fut>(rt: &Runtime, tasks: usize, routine: F) -> Duration
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let barrier = Arc::new(Barrier::new(tasks + 1));
+    let (release, gate) = watch::channel(false);
+    let (arrived, mut waiting) = mpsc::unbounded_channel();
     let handles: Vec<_> = (0..tasks)
         .map(|task| {
-            let (barrier, work) = (barrier.clone(), routine(task));
+            let (mut gate, arrived, work) = (gate.clone(), arrived.clone(), routine(task));
             rt.spawn(async move {
-                barrier.wait().await;
+                let _ = arrived.send(());
+                // The value is kept, so a release sent before this wait is still seen.
+                let _ = gate.wait_for(|open| *open).await;
                 work.await;
             })
         })
         .collect();
     rt.block_on(async {
-        barrier.wait().await;
-        let start = Instant::now();
+        for _ in 0..tasks {
+            waiting.recv().await;
+        }
+        let span = Span::start();
+        let _ = release.send(true);
         for handle in handles {
             or_exit(handle.await, "benchmark task");
         }
-        start.elapsed()
+        span.stop()
     })
 }

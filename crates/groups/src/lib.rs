@@ -5,11 +5,15 @@
 //! A crate of its own so that only the benchmarks link criterion and pprof: the `aerobench`
 //! library and CLI, and the embedded server, carry no bench harness.
 
+mod callgrind;
+pub mod group;
 pub mod inject;
 pub mod layers;
 pub mod per_op;
 mod profiler;
 pub mod server_share;
+pub mod span;
+mod worker;
 
 use std::sync::{Arc, OnceLock};
 
@@ -82,6 +86,13 @@ fn record_fingerprint(fingerprint: &Fingerprint) {
     if let Err(e) = write_atomically(&path, &bytes) {
         eprintln!("aerobench: cannot record the fingerprint: {e}");
     }
+}
+
+/// Whether a paired comparison said the shared target already holds the records this
+/// group seeds (an earlier worker of the same bench target wrote them), so they need not be
+/// written again.
+pub fn seeded_already() -> bool {
+    std::env::var_os(aerobench::compare::lockstep::SEEDED).is_some()
 }
 
 /// The driver's multi-thread runtime with `workers` worker threads (0 = one per core).

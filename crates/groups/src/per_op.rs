@@ -13,34 +13,28 @@ use aerobench::op_counters::{self, OpCounters, Reading, Syscalls};
 use aerobench::stats::Row;
 use aerobench::workload::Access;
 
-use crate::inject::Spin;
-
 /// Ops run while counting is on.
 static OPS: AtomicU64 = AtomicU64::new(0);
 
 /// This process's per-op work: copy it into the timed loop and call [`Hook::run`] per op.
 #[derive(Debug, Clone, Copy)]
 pub struct Hook {
-    spin: Spin,
     count: bool,
 }
 
 impl Hook {
-    /// The group's armed spin, counting when this process profiles (`--profile-time`, where
-    /// nothing is timed).
+    /// Counting when this process profiles (`--profile-time`, where nothing is timed).
     pub fn current() -> Hook {
-        Hook {
-            spin: Spin::current(),
-            count: profiling(),
-        }
+        Hook { count: profiling() }
     }
 
+    /// Counts the op when profiling, then spins the armed [`inject`](crate::inject)ed turns.
     #[inline(always)]
     pub fn run(self) {
         if self.count {
             OPS.fetch_add(1, Ordering::Relaxed);
         }
-        self.spin.run();
+        crate::inject::spin();
     }
 }
 

@@ -1,8 +1,30 @@
 //! `aerobench compare`: the command line of [`aerobench::compare`]. Bad input ends with one
 //! line, `compare: …`, and exit code 2; Ctrl-C with 130, after removing the checkouts.
 
-use aerobench::compare::{self, Interleave, Options, process::Cancel};
+use aerobench::compare::{self, Interleave, Method, Metric, Options, process::Cancel};
 use clap::{Args, ValueEnum};
+
+/// `--method`'s values.
+#[derive(Clone, Copy, ValueEnum)]
+enum How {
+    Paired,
+    Rounds,
+}
+
+/// `--metric`'s values.
+#[derive(Clone, Copy, ValueEnum)]
+enum What {
+    Time,
+    Instructions,
+    Both,
+}
+
+/// `--format`'s values.
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
 
 /// `--interleave`'s values.
 #[derive(Clone, Copy, ValueEnum)]
@@ -16,21 +38,48 @@ enum Unit {
 #[derive(Args)]
 #[command(after_help = "\
 Examples:
-  aerobench compare HEAD~1 HEAD                                # two commits of this suite
+  aerobench compare HEAD~1 HEAD                                # two commits of this suite, every group
   aerobench compare --client 3.0.0 ../aerospike-client-rust    # two aerospike-core sources at HEAD
-  aerobench compare --quick --benches single_op --filter single_op/async A B
+  aerobench compare --benches single_op --filter single_op/async A B
+  aerobench compare --metric instructions --benches key A B    # counts only (valgrind)
 
-Each side is built in its own git worktree under target/compare/, then each benchmark
-(or with --interleave target, each bench target) runs in a process of its own, alternately
-(A B, then B A, round after round) against the same target, so machine drift hits both; a
-benchmark with a verdict then runs the --confirm rounds before the verdict is given. Results are saved as
-Criterion baselines in target/compare/criterion and printed as one table: benchmark, A, B, change,
-95% CI, verdict. Each regressed benchmark gets a differential flamegraph, and
+Each side is built in its own git worktree under target/compare/. By default (--method
+paired) one target is started for both sides, and every benchmark runs in a pair of worker
+processes, one per side, alive at once and sampled in lock-step (A B, then B A, each
+sample a few milliseconds), --processes pairs per benchmark; then each side's instructions
+per op are counted under callgrind. One table: time per op on each side, the change and its
+interval, the smallest detectable change, instructions per op and their change, system
+calls per op, and a verdict that names the evidence that carried it. The result is kept as
+reports/compare-A-B/paired.json (--format json prints it).
+
+--method rounds runs Criterion instead: each benchmark (or with --interleave target, each
+bench target) in a process of its own, alternately (A B, then B A, round after round),
+saved as baselines in target/compare/criterion; a benchmark with a verdict then runs the
+--confirm rounds; regressed benchmarks get a differential flamegraph, and
 reports/compare-A-B/index.html shows it all.")]
 pub struct CompareArgs {
     /// Comma-separated bench targets.
-    #[arg(long, default_value = "single_op,batch", value_name = "LIST")]
+    #[arg(
+        long,
+        default_value = "key,rng,timer,pool,single_op,batch,floor,throughput",
+        value_name = "LIST"
+    )]
     benches: String,
+    /// Paired workers sampled in lock-step (and counted), or Criterion baselines in rounds.
+    #[arg(long, value_enum, default_value_t = How::Paired)]
+    method: How,
+    /// What the paired method measures: time, instructions per op (valgrind), or both.
+    #[arg(long, value_enum, default_value_t = What::Both)]
+    metric: What,
+    /// Pairs of worker processes per benchmark (paired).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    processes: usize,
+    /// Seconds of lock-step sampling per pair of workers (paired).
+    #[arg(long, default_value_t = 2.0, value_name = "S")]
+    sample_time: f64,
+    /// The paired result as a table (with its header) or as JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
     /// Criterion filter passed to every target (e.g. batch/read).
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
@@ -95,6 +144,18 @@ pub fn main(args: CompareArgs) -> ! {
             Unit::Target => Interleave::Target,
             Unit::Benchmark => Interleave::Benchmark,
         },
+        method: match args.method {
+            How::Paired => Method::Paired,
+            How::Rounds => Method::Rounds,
+        },
+        metric: match args.metric {
+            What::Time => Metric::Time,
+            What::Instructions => Metric::Instructions,
+            What::Both => Metric::Both,
+        },
+        processes: args.processes,
+        sample_time: args.sample_time,
+        json: matches!(args.format, Format::Json),
     };
     let cancel =
         Cancel::on_ctrl_c().unwrap_or_else(|e| exit(2, format!("cannot watch for Ctrl-C: {e}")));

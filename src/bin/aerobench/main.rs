@@ -7,11 +7,13 @@
 //! - `baselines`: two saved Criterion baselines compared benchmark by benchmark.
 //! - `diff-flamegraph`: a differential flamegraph from two folded-stack files.
 //! - `compare`: two commits, or two clients, built and compared benchmark by benchmark.
+//! - `doctor`: short measured probes, then which resource sets the ceiling, with evidence.
 //! - `diff`: two `run` results compared metric by metric, with an interval and a verdict.
 
 mod analyze;
 mod compare;
 mod diff;
+mod doctor;
 mod knee;
 mod run;
 
@@ -48,6 +50,8 @@ enum Command {
     DiffFlamegraph(analyze::DiffArgs),
     /// Compares two commits (or with --client two aerospike-core sources) benchmark by benchmark.
     Compare(compare::CompareArgs),
+    /// Runs short measured probes (about 2 minutes; --quick less) and names which resource sets this configuration's ceiling, with evidence for every suspect.
+    Doctor(doctor::DoctorArgs),
     /// Compares two `aerobench run` results: per metric the change, a 95% interval from the per-second windows, and a verdict.
     Diff(diff::DiffArgs),
 }
@@ -61,6 +65,7 @@ fn main() {
         Command::DiffFlamegraph(args) => analyze::diff_flamegraph(&args),
         Command::Compare(args) => compare::main(args),
         Command::Diff(args) => diff::main(&args),
+        Command::Doctor(args) => doctor::main(&args),
     };
     if let Err(e) = result {
         exit_with(e);

@@ -29,6 +29,9 @@ use aerospike_core::{ErrorKind, ReadPolicy, ResultCode};
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
 
+/// The measured seconds and warm-up seconds a run takes unless told.
+pub const DEFAULT_TIMES: (u64, u64) = (15, 3);
+
 #[derive(Args)]
 pub struct RunArgs {
     /// Keys in the key space (ids 0..keys).
@@ -53,10 +56,10 @@ pub struct RunArgs {
     #[arg(long, default_value = "uniform")]
     keys_dist: KeyDist,
     /// Measured seconds.
-    #[arg(short = 'd', long, default_value_t = 15, value_parser = RangedU64ValueParser::<u64>::new().range(1..=86_400))]
+    #[arg(short = 'd', long, default_value_t = DEFAULT_TIMES.0, value_parser = RangedU64ValueParser::<u64>::new().range(1..=86_400))]
     duration: u64,
     /// Warm-up seconds before measuring (excluded from every figure).
-    #[arg(long, default_value_t = 3, value_parser = RangedU64ValueParser::<u64>::new().range(0..=3_600))]
+    #[arg(long, default_value_t = DEFAULT_TIMES.1, value_parser = RangedU64ValueParser::<u64>::new().range(0..=3_600))]
     warmup: u64,
     /// Async tasks sharing one client.
     #[arg(short = 'z', long, default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..=65_536))]
@@ -330,6 +333,20 @@ impl Session {
             session.seeding = Some(session.seed(config)?);
         }
         Ok(session)
+    }
+
+    /// What the doctor's probes run on: this session's target, runtime and client.
+    pub fn lab(
+        &self,
+        gauges: aerobench::doctor::readings::Gauges,
+    ) -> aerobench::doctor::probes::Lab<'_> {
+        aerobench::doctor::probes::Lab {
+            target: &self.target,
+            runtime: &self.runtime,
+            policy: &self.policy,
+            client: &self.client,
+            gauges,
+        }
     }
 
     /// Fails with one line if the cluster lacks the run's namespace: every call would fail
