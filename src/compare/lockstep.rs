@@ -3,7 +3,6 @@
 //! [`paired`](super::paired)); then, for the groups whose ops can be counted, each side's
 //! instructions per op under callgrind (see [`counts`](super::counts)).
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::counts::{self, Count};
@@ -198,9 +197,4 @@ pub fn target_env(seeds: &str, services_alternate: bool) -> Vec<(String, String)
         env.push(("AEROSPIKE_SERVICES_ALTERNATE".into(), "1".into()));
     }
     env
-}
-
-/// Whether `path` lies under `dir` (for the logs a message names).
-pub fn under(path: &Path, dir: &Path) -> bool {
-    path.starts_with(dir)
 }

@@ -253,10 +253,11 @@ pub fn run(start: &Path, options: &Options, cancel: &Cancel) -> Result<Outcome, 
     let labels = [a.label.clone(), b.label.clone()];
     // Results of an earlier comparison under the same labels would mix into this table.
     forget(&criterion, &labels);
-    let result = match options.method {
-        Method::Rounds => measure_and_report(&repo, &work, &criterion, [a, b], options, cancel),
-        Method::Paired => pair_and_report(&repo, &work, &criterion, [a, b], options, cancel),
-    };
+    let result =
+        build_both(&repo, &work, [a, b], options, cancel).and_then(|built| match options.method {
+            Method::Rounds => measure_and_report(&repo, &work, &criterion, built, options, cancel),
+            Method::Paired => pair_and_report(&repo, &criterion, built, options, cancel),
+        });
     if let Err(e) = &result {
         // A run stopped half-way leaves half a set of baselines, which is no comparison:
         // none is left to be mistaken for one. (A refused comparison keeps its complete set.)
@@ -270,17 +271,29 @@ pub fn run(start: &Path, options: &Options, cancel: &Cancel) -> Result<Outcome, 
     result
 }
 
+/// Both sides checked out and built, A first.
+fn build_both(
+    repo: &Path,
+    work: &Path,
+    [a, b]: [Side; 2],
+    options: &Options,
+    cancel: &Cancel,
+) -> Result<[Built; 2], CompareError> {
+    let target_dir = repo.join("target");
+    let built_a = a.build(repo, work, &target_dir, &options.benches, cancel)?;
+    let built_b = b.build(repo, work, &target_dir, &options.benches, cancel)?;
+    Ok([built_a, built_b])
+}
+
 fn measure_and_report(
     repo: &Path,
     work: &Path,
     criterion: &Path,
-    [a, b]: [Side; 2],
+    [built_a, built_b]: [Built; 2],
     options: &Options,
     cancel: &Cancel,
 ) -> Result<Outcome, CompareError> {
-    let target_dir = repo.join("target");
-    let built_a = a.build(repo, work, &target_dir, &options.benches, cancel)?;
-    let built_b = b.build(repo, work, &target_dir, &options.benches, cancel)?;
+    let (a, b) = (&built_a.side, &built_b.side);
     let units = units(&built_a, criterion, options, cancel)?;
     let sides = [&built_a, &built_b];
     run_rounds(
@@ -360,15 +373,12 @@ fn measure_and_report(
 /// measured by pairs of workers (and counted), one table and `paired.json`.
 fn pair_and_report(
     repo: &Path,
-    work: &Path,
     criterion: &Path,
-    [a, b]: [Side; 2],
+    [built_a, built_b]: [Built; 2],
     options: &Options,
     cancel: &Cancel,
 ) -> Result<Outcome, CompareError> {
-    let target_dir = repo.join("target");
-    let built_a = a.build(repo, work, &target_dir, &options.benches, cancel)?;
-    let built_b = b.build(repo, work, &target_dir, &options.benches, cancel)?;
+    let (a, b) = (&built_a.side, &built_b.side);
     let shared = shared::SharedTarget::start()?;
     eprintln!("compare: both sides measure against {}", shared.fingerprint);
     let plan = lockstep::Plan {

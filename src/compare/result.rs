@@ -1,6 +1,6 @@
 //! A paired comparison's result: one typed record that the comparison writes
-//! (`paired.json` in its report folder, or stdout with `--format json`) and that scripts
-//! and the report read back, refusing any other schema version with one line.
+//! (`paired.json` in its report folder, or stdout with `--format json`), with a schema
+//! version that its readers (`scripts/known-change`, `scripts/resolving-power`) check.
 
 use std::path::Path;
 
@@ -165,35 +165,7 @@ impl PairedRow {
     }
 }
 
-/// Why a result file could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("cannot read {path}: {message}")]
-    Unreadable { path: String, message: String },
-    #[error(
-        "{path} is a paired comparison of schema version {found}; this aerobench reads version {SCHEMA_VERSION} (rerun the comparison with this build)"
-    )]
-    Version { path: String, found: u64 },
-}
-
 impl PairedComparison {
-    /// Reads `path`, refusing another schema version before anything else.
-    pub fn read(path: &Path) -> Result<PairedComparison, ReadError> {
-        let shown = path.display().to_string();
-        let unreadable = |message: String| ReadError::Unreadable {
-            path: shown.clone(),
-            message,
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
-        let found = value["schema_version"].as_u64().unwrap_or(0);
-        if found != u64::from(SCHEMA_VERSION) {
-            return Err(ReadError::Version { path: shown, found });
-        }
-        serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))
-    }
-
     /// The Markdown table: per benchmark, time per op on each side, its change and
     /// interval, instructions per op and their change, system calls per op, the verdict.
     pub fn table(&self) -> String {
