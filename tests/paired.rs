@@ -138,14 +138,12 @@ fn a_count_repeats_and_a_known_extra_cost_is_called() {
     assert_eq!(first.len(), 2, "{first:?}");
     for ((id, a), (_, b)) in first.iter().zip(&second) {
         assert!(a.per_op > 100.0, "{id}: {a:?} counts the op");
-        // Two processes' heaps are not identical (the allocator's paths differ by a few
-        // instructions now and then): the same code repeats within half a percent.
+        // Two processes' heaps are not always identical (the allocator's paths differ by a
+        // few instructions now and then): the same code repeats within half a percent. (A
+        // process's two runs may differ more, the same way in every process: the heap
+        // grows between them.)
         let change = estimate::count_change(*a, *b);
         assert!(change.change.abs() < 0.005, "{id}: {a:?} then {b:?}");
-        assert!(
-            a.repeat < 0.005 && b.repeat < 0.005,
-            "{id}: {a:?} then {b:?}"
-        );
     }
     // 50 turns of the known-change loop per op: a few hundred instructions more, exactly.
     let injected = count(
