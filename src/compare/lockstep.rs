@@ -77,7 +77,7 @@ pub fn measure(
                     env.push((SEEDED.into(), "1".into()));
                 }
                 row.samples
-                    .push(paired::sample(&mut workers, &plan.pacing, cancel).map_err(side_error)?);
+                    .push(paired::sample(&mut workers, &plan.pacing, cancel)?);
             }
         }
     }
@@ -118,7 +118,7 @@ fn start_pair(
             on_cpus(&mut command, cpu);
         }
         let log = built.dir.join("worker.log");
-        Worker::start(command, &ids, &built.side.label, &log).map_err(side_error)
+        Ok(Worker::start(command, &ids, &built.side.label, &log)?)
     };
     let (first, second) = match k % 2 {
         0 => (0, 1),
@@ -129,7 +129,7 @@ fn start_pair(
     started[second] = Some(start(sides[second])?);
     let mut workers = started.map(|w| w.expect("both sides started"));
     for (side, worker) in workers.iter_mut().enumerate() {
-        match worker.ready(READY_LIMIT, cancel).map_err(side_error)? {
+        match worker.ready(READY_LIMIT, cancel)? {
             Some(ready) if ready == id => {}
             _ => {
                 return Err(CompareError::Usage(format!(
@@ -179,12 +179,8 @@ fn count_side(
     })?;
     let command = built.worker(bench, Some(&dir), env)?;
     let log = built.dir.join("counting.log");
-    let mut worker = Worker::start(command, ids, &built.side.label, &log).map_err(side_error)?;
+    let mut worker = Worker::start(command, ids, &built.side.label, &log)?;
     Ok(counts::count_all(&mut worker, &dir, cancel)?)
-}
-
-fn side_error(e: super::worker::WorkerError) -> CompareError {
-    CompareError::Worker(e)
 }
 
 /// The variables that point a worker at `seeds` instead of a target of its own.
